@@ -1,0 +1,6 @@
+/*
+ * DJL Metal engine.
+ */
+
+/** Contains the DJL engine {@code "Metal"} and its provider. */
+package ai.djl.metal.engine;

@@ -1,0 +1,48 @@
+/*
+ * DJL Metal engine.
+ */
+package ai.djl.metal.sdpa;
+
+import java.util.Locale;
+
+/**
+ * Why an SDPA call ran on PyTorch instead of a native kernel.
+ *
+ * <p>The order mirrors the native {@code Reason} list after its {@code none} entry; the engine checks at
+ * start that both sides agree.
+ */
+public enum FallbackReason {
+    /** No native backend is active in this process. */
+    NO_BACKEND,
+    /** The override is off ({@code ai.djl.metal.sdpa=off}). */
+    DISABLED,
+    /** Grad mode is on and an input requires grad: PyTorch keeps autograd. */
+    GRADIENT,
+    /** {@code dropout_p} is not zero. */
+    DROPOUT,
+    /** A tensor is not on the native backend's device. */
+    DEVICE,
+    /** The inputs are not float32, float16 or bfloat16. */
+    DTYPE,
+    /** The head dim is outside 1..256, or differs between query and value. */
+    HEAD_DIM,
+    /** {@code is_causal} together with an explicit mask. */
+    CAUSAL_MASK,
+    /** The mask has more than 4 dimensions. */
+    MASK_SHAPE,
+    /** The last dimension of query, key or value is not contiguous. */
+    LAYOUT,
+    /** A rank or batch broadcasting that the kernels do not handle. */
+    SHAPE,
+    /** An empty dimension, or a size beyond the kernels' index limits. */
+    SIZE;
+
+    /**
+     * Returns the identifier used in logs and by the native side.
+     *
+     * @return the lower-case name, e.g. {@code no_backend}
+     */
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

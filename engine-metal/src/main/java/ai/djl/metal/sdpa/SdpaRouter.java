@@ -1,0 +1,220 @@
+/*
+ * DJL Metal engine.
+ */
+package ai.djl.metal.sdpa;
+
+import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
+import ai.djl.metal.jni.MetalLibrary;
+import ai.djl.util.Utils;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Locale;
+
+/**
+ * Starts and describes the process-wide SDPA router (the native side of the engine).
+ *
+ * <p>Configuration, read once at engine start from system properties (or environment variables of the
+ * same name with dots as underscores, upper case):
+ *
+ * <ul>
+ *   <li>{@code ai.djl.metal.sdpa} = {@code auto} (default) | {@code native} | {@code off}, see {@link
+ *       SdpaMode};
+ *   <li>{@code ai.djl.metal.backend} = {@code auto} (default: Metal when a Metal device exists, else none)
+ *       | {@code metal} | {@code simulator}. An explicit request that cannot be met fails the engine start.
+ * </ul>
+ *
+ * <p>Logging (logger {@code ai.djl.metal.sdpa.SdpaRouter}): one INFO line at start naming the active
+ * backend and why; one WARN line the first time each fallback reason occurs; one DEBUG line per call when
+ * DEBUG is enabled at engine start.
+ */
+public final class SdpaRouter {
+
+    /** System property selecting the {@link SdpaMode}. */
+    public static final String SDPA_PROPERTY = "ai.djl.metal.sdpa";
+
+    /** System property requesting a {@link Backend}. */
+    public static final String BACKEND_PROPERTY = "ai.djl.metal.backend";
+
+    private static final Logger logger = LoggerFactory.getLogger(SdpaRouter.class);
+
+    // Reachable for the life of the process: native code keeps a pointer to its thunk.
+    private static final NativeLogger LOG_SINK = new NativeLogger();
+
+    private static volatile State state;
+
+    private SdpaRouter() {}
+
+    /**
+     * Starts the router once per process (later calls return at once): finds libtorch's C shim, selects the
+     * backend and installs the SDPA override unless the mode is {@link SdpaMode#OFF}.
+     *
+     * @throws EngineException if the configuration is invalid, an explicitly requested backend is not
+     *     available, or the override cannot be installed in {@link SdpaMode#NATIVE} mode
+     */
+    public static void start() {
+        if (state == null) {
+            synchronized (SdpaRouter.class) {
+                if (state == null) {
+                    state = doStart();
+                }
+            }
+        }
+    }
+
+    /**
+     * Returns the configured mode.
+     *
+     * @return the mode
+     */
+    public static SdpaMode getMode() {
+        start();
+        return state.mode;
+    }
+
+    /**
+     * Returns the active native backend.
+     *
+     * @return the backend, {@link Backend#NONE} when calls can only run on PyTorch
+     */
+    public static Backend getBackend() {
+        start();
+        return state.backend;
+    }
+
+    /**
+     * Returns whether the libtorch override is installed (every SDPA call in the process is routed).
+     *
+     * @return whether the override is installed
+     */
+    public static boolean isOverrideInstalled() {
+        start();
+        return state.overrideInstalled;
+    }
+
+    /**
+     * Returns the one-line status logged at start.
+     *
+     * @return the status
+     */
+    public static String status() {
+        start();
+        return state.status;
+    }
+
+    private static State doStart() {
+        SdpaMode mode;
+        int request;
+        try {
+            mode = SdpaMode.parse(Utils.getEnvOrSystemProperty(SDPA_PROPERTY));
+            request = parseBackend(Utils.getEnvOrSystemProperty(BACKEND_PROPERTY));
+        } catch (IllegalArgumentException e) {
+            throw new EngineException(e.getMessage(), e);
+        }
+        // libtorch must be in the process before the native side looks for it.
+        Engine.getEngine("PyTorch");
+        try {
+            checkMirroredEnums();
+            MetalLibrary.setLogFunction(LOG_SINK, logger.isDebugEnabled());
+            String why = MetalLibrary.selectBackend(request);
+            Backend backend = Backend.values()[MetalLibrary.activeBackend()];
+            String error = MetalLibrary.startRouter(mode.ordinal());
+            boolean installed = mode != SdpaMode.OFF && error.isEmpty();
+            if (!error.isEmpty()) {
+                if (mode == SdpaMode.NATIVE) {
+                    throw new EngineException("Metal engine: SDPA override not installed: " + error);
+                }
+                logger.warn("Metal engine: SDPA override not installed, SDPA runs on PyTorch: {}", error);
+            }
+            String status = describe(mode, backend, why, installed);
+            logger.info("Metal engine: {}", status);
+            return new State(mode, backend, installed, status);
+        } catch (EngineException e) {
+            throw e;
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            throw new EngineException("Metal engine failed to start: " + e.getMessage(), e);
+        }
+    }
+
+    private static int parseBackend(String value) {
+        String v = value == null || value.isBlank() ? "auto" : value.trim().toLowerCase(Locale.ROOT);
+        switch (v) {
+            case "auto":
+                return 0;
+            case "metal":
+                return 1;
+            case "simulator":
+                return 2;
+            default:
+                throw new IllegalArgumentException(
+                        BACKEND_PROPERTY + " must be auto, metal or simulator, not \"" + value + '"');
+        }
+    }
+
+    private static String describe(SdpaMode mode, Backend backend, String why, boolean installed) {
+        String m = mode.name().toLowerCase(Locale.ROOT);
+        if (mode == SdpaMode.OFF) {
+            return "SDPA override off (" + SDPA_PROPERTY + "=off): every SDPA call runs on PyTorch";
+        }
+        String route = installed ? "SDPA override installed, mode " + m : "SDPA override missing";
+        return route + "; backend " + backend.id() + " (" + why + ')';
+    }
+
+    private static void checkMirroredEnums() {
+        FallbackReason[] reasons = FallbackReason.values();
+        Backend[] backends = Backend.values();
+        boolean same =
+                MetalLibrary.reasonCount() == reasons.length + 1
+                        && MetalLibrary.backendCount() == backends.length;
+        for (int i = 0; same && i < reasons.length; ++i) {
+            same = reasons[i].id().equals(MetalLibrary.reasonId(i + 1));
+        }
+        for (int i = 0; same && i < backends.length; ++i) {
+            same = backends[i].id().equals(MetalLibrary.backendId(i));
+        }
+        if (!same) {
+            throw new EngineException(
+                    "Metal engine: the native library does not match this engine's classes");
+        }
+    }
+
+    private static final class State {
+        final SdpaMode mode;
+        final Backend backend;
+        final boolean overrideInstalled;
+        final String status;
+
+        State(SdpaMode mode, Backend backend, boolean overrideInstalled, String status) {
+            this.mode = mode;
+            this.backend = backend;
+            this.overrideInstalled = overrideInstalled;
+            this.status = status;
+        }
+    }
+
+    /** Forwards native log lines to SLF4J. */
+    private static final class NativeLogger extends MetalLibrary.LogFunction {
+
+        NativeLogger() {}
+
+        @Override
+        public void call(int level, String message) {
+            switch (level) {
+                case 0:
+                    logger.debug(message);
+                    break;
+                case 1:
+                    logger.info(message);
+                    break;
+                case 2:
+                    logger.warn(message);
+                    break;
+                default:
+                    logger.error(message);
+                    break;
+            }
+        }
+    }
+}

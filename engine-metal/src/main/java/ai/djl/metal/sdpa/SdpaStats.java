@@ -1,0 +1,186 @@
+/*
+ * DJL Metal engine.
+ */
+package ai.djl.metal.sdpa;
+
+import ai.djl.metal.jni.MetalLibrary;
+
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * An immutable snapshot of the process-wide SDPA routing counters.
+ *
+ * <p>Every call that reaches the router is counted exactly once: as native (per backend), as fallen back
+ * to PyTorch (per reason), or as rejected (per reason; only with {@code ai.djl.metal.sdpa=native}, where
+ * the call fails instead of falling back). Counters are updated atomically, so snapshots are safe to take
+ * from any thread; use {@link #since(SdpaStats)} to count what happened between two snapshots.
+ */
+public final class SdpaStats {
+
+    private final Map<Backend, Long> nativeCalls;
+    private final Map<FallbackReason, Long> fallbacks;
+    private final Map<FallbackReason, Long> rejections;
+
+    private SdpaStats(
+            Map<Backend, Long> nativeCalls,
+            Map<FallbackReason, Long> fallbacks,
+            Map<FallbackReason, Long> rejections) {
+        this.nativeCalls = Collections.unmodifiableMap(nativeCalls);
+        this.fallbacks = Collections.unmodifiableMap(fallbacks);
+        this.rejections = Collections.unmodifiableMap(rejections);
+    }
+
+    /**
+     * Reads the counters now.
+     *
+     * @return the snapshot
+     */
+    public static SdpaStats snapshot() {
+        SdpaRouter.start();
+        int backends = MetalLibrary.backendCount();
+        int reasons = MetalLibrary.reasonCount();
+        long[] raw = new long[backends + 2 * reasons];
+        MetalLibrary.stats(raw, raw.length);
+        Map<Backend, Long> nativeCalls = new EnumMap<>(Backend.class);
+        for (Backend b : Backend.values()) {
+            if (b != Backend.NONE) {
+                nativeCalls.put(b, raw[b.ordinal()]);
+            }
+        }
+        Map<FallbackReason, Long> fallbacks = new EnumMap<>(FallbackReason.class);
+        Map<FallbackReason, Long> rejections = new EnumMap<>(FallbackReason.class);
+        for (FallbackReason r : FallbackReason.values()) {
+            // Native reason 0 is "none"; FallbackReason starts at native reason 1.
+            fallbacks.put(r, raw[backends + r.ordinal() + 1]);
+            rejections.put(r, raw[backends + reasons + r.ordinal() + 1]);
+        }
+        return new SdpaStats(nativeCalls, fallbacks, rejections);
+    }
+
+    /**
+     * Returns the counts accumulated since an earlier snapshot.
+     *
+     * @param earlier a snapshot taken before this one
+     * @return this minus {@code earlier}, counter by counter
+     */
+    public SdpaStats since(SdpaStats earlier) {
+        Map<Backend, Long> n = new EnumMap<>(Backend.class);
+        nativeCalls.forEach((k, v) -> n.put(k, v - earlier.nativeCalls.get(k)));
+        Map<FallbackReason, Long> f = new EnumMap<>(FallbackReason.class);
+        fallbacks.forEach((k, v) -> f.put(k, v - earlier.fallbacks.get(k)));
+        Map<FallbackReason, Long> r = new EnumMap<>(FallbackReason.class);
+        rejections.forEach((k, v) -> r.put(k, v - earlier.rejections.get(k)));
+        return new SdpaStats(n, f, r);
+    }
+
+    /**
+     * Returns every call the router saw: native, fallen back and rejected.
+     *
+     * @return the number of intercepted calls
+     */
+    public long getTotalCalls() {
+        return getNativeCalls() + getFallbackCalls() + getRejectedCalls();
+    }
+
+    /**
+     * Returns the calls that ran on a native kernel, all backends together.
+     *
+     * @return the number of native calls
+     */
+    public long getNativeCalls() {
+        return sum(nativeCalls);
+    }
+
+    /**
+     * Returns the calls that ran on one backend's kernels.
+     *
+     * @param backend the backend
+     * @return the number of native calls on it ({@code 0} for {@link Backend#NONE})
+     */
+    public long getNativeCalls(Backend backend) {
+        return nativeCalls.getOrDefault(backend, 0L);
+    }
+
+    /**
+     * Returns the calls that ran on PyTorch.
+     *
+     * @return the number of fallbacks
+     */
+    public long getFallbackCalls() {
+        return sum(fallbacks);
+    }
+
+    /**
+     * Returns the calls that ran on PyTorch for one reason.
+     *
+     * @param reason the reason
+     * @return the number of fallbacks for it
+     */
+    public long getFallbackCalls(FallbackReason reason) {
+        return fallbacks.get(reason);
+    }
+
+    /**
+     * Returns the calls refused in native mode.
+     *
+     * @return the number of rejected calls
+     */
+    public long getRejectedCalls() {
+        return sum(rejections);
+    }
+
+    /**
+     * Returns the calls refused in native mode for one reason.
+     *
+     * @param reason the reason
+     * @return the number of rejected calls for it
+     */
+    public long getRejectedCalls(FallbackReason reason) {
+        return rejections.get(reason);
+    }
+
+    /**
+     * Returns native calls by backend.
+     *
+     * @return an unmodifiable map with every backend but {@link Backend#NONE}
+     */
+    public Map<Backend, Long> getNativeCallsByBackend() {
+        return nativeCalls;
+    }
+
+    /**
+     * Returns fallbacks by reason.
+     *
+     * @return an unmodifiable map with every reason
+     */
+    public Map<FallbackReason, Long> getFallbackCallsByReason() {
+        return fallbacks;
+    }
+
+    private static <K> long sum(Map<K, Long> counts) {
+        return counts.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("SDPA calls: ").append(getTotalCalls());
+        sb.append(" (native ").append(getNativeCalls());
+        nativeCalls.forEach((k, v) -> append(sb, k.id(), v));
+        sb.append("; PyTorch ").append(getFallbackCalls());
+        fallbacks.forEach((k, v) -> append(sb, k.id(), v));
+        if (getRejectedCalls() > 0) {
+            sb.append("; rejected ").append(getRejectedCalls());
+            rejections.forEach((k, v) -> append(sb, k.id(), v));
+        }
+        return sb.append(')').toString();
+    }
+
+    private static void append(StringBuilder sb, String id, long count) {
+        if (count != 0) {
+            sb.append(", ").append(id).append(' ').append(count);
+        }
+    }
+}

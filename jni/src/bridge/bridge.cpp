@@ -1,0 +1,134 @@
+#include "bridge/bridge.h"
+
+#include <stdexcept>
+
+#include "router/log.h"
+#include "router/override.h"
+#include "router/reason.h"
+#include "router/router.h"
+#include "router/stats.h"
+#include "torch/op.h"
+
+namespace djl_metal::bridge {
+namespace {
+
+using router::BackendKind;
+using router::Reason;
+
+torch::AtenTensorHandle handle(int64_t h, const char* what) {
+  if (h == 0) throw std::invalid_argument(std::string("scaled_dot_product_attention: ") + what + " is null");
+  return reinterpret_cast<torch::AtenTensorHandle>(static_cast<intptr_t>(h));
+}
+
+void require_torch() {
+  const std::string error = torch::load_shim();
+  if (!error.empty()) throw std::runtime_error(error);
+}
+
+int32_t dtype_code(int dtype) {
+  const torch::Shim& s = torch::shim();
+  switch (dtype) {
+    case 0: return s.dtype_float32;
+    case 1: return s.dtype_float16;
+    case 2: return s.dtype_bfloat16;
+    case 3: return s.dtype_float64;
+    default: throw std::invalid_argument("unknown dtype code " + std::to_string(dtype));
+  }
+}
+
+}  // namespace
+
+std::string load_torch() { return torch::load_shim(); }
+
+std::string select_backend(int request) {
+  if (request < 0 || request > 2) throw std::invalid_argument("unknown backend request " + std::to_string(request));
+  router::configure(router::mode(), nullptr);
+  switch (request) {
+    case 1: throw std::runtime_error("ai.djl.metal.backend=metal: no Metal device on this platform (Metal needs macOS on Apple silicon)");
+    case 2: throw std::runtime_error("ai.djl.metal.backend=simulator: this build has no MSL simulator backend");
+    default: return "no Metal device on this platform (Metal needs macOS on Apple silicon)";
+  }
+}
+
+int active_backend() {
+  router::NativeBackend* b = router::active_backend();
+  return static_cast<int>(b ? b->kind() : BackendKind::kNone);
+}
+
+std::string start_router(int mode) {
+  if (mode < 0 || mode > 2) throw std::invalid_argument("unknown SDPA mode " + std::to_string(mode));
+  router::configure(static_cast<router::Mode>(mode), router::active_backend());
+  if (mode == static_cast<int>(router::Mode::kOff)) return "";
+  const std::string error = torch::load_shim();
+  return error.empty() ? router::install_override() : error;
+}
+
+void set_log_function(LogFunction fn, bool debug) { router::set_log_sink(fn, debug); }
+
+int64_t scaled_dot_product_attention(int64_t query, int64_t key, int64_t value, int64_t mask, double dropout_p,
+                                     bool is_causal, bool has_scale, double scale, bool enable_gqa) {
+  require_torch();
+  router::SdpaCall call;
+  call.query = torch::Tensor::share(handle(query, "query"));
+  call.key = torch::Tensor::share(handle(key, "key"));
+  call.value = torch::Tensor::share(handle(value, "value"));
+  if (mask != 0) call.attn_mask = torch::Tensor::share(handle(mask, "attn_mask"));
+  call.dropout_p = dropout_p;
+  call.is_causal = is_causal;
+  if (has_scale) call.scale = scale;
+  call.enable_gqa = enable_gqa;
+  // The Java API enters above autograd, like a PyTorch caller would.
+  torch::Tensor out = router::route(call, router::Entry::kAboveAutograd);
+  return static_cast<int64_t>(reinterpret_cast<intptr_t>(out.release()));
+}
+
+int stats(int64_t* out, int capacity) {
+  const router::StatsSnapshot s = router::stats_snapshot();
+  const int backends = backend_count(), reasons = reason_count();
+  const int needed = backends + 2 * reasons;
+  if (!out || capacity < needed) throw std::invalid_argument("stats buffer needs " + std::to_string(needed) + " slots");
+  int i = 0;
+  for (int b = 0; b < backends; ++b) out[i++] = static_cast<int64_t>(s.native[b]);
+  for (int r = 0; r < reasons; ++r) out[i++] = static_cast<int64_t>(s.fallback[r]);
+  for (int r = 0; r < reasons; ++r) out[i++] = static_cast<int64_t>(s.rejected[r]);
+  return i;
+}
+
+int backend_count() { return static_cast<int>(BackendKind::kCount); }
+
+int reason_count() { return static_cast<int>(Reason::kCount); }
+
+std::string backend_id(int backend) {
+  if (backend < 0 || backend >= backend_count()) throw std::invalid_argument("unknown backend " + std::to_string(backend));
+  return router::backend_name(static_cast<BackendKind>(backend));
+}
+
+std::string reason_id(int reason) {
+  if (reason < 0 || reason >= reason_count()) throw std::invalid_argument("unknown reason " + std::to_string(reason));
+  return router::reason_id(static_cast<Reason>(reason));
+}
+
+std::string reason_text(int reason) {
+  if (reason < 0 || reason >= reason_count()) throw std::invalid_argument("unknown reason " + std::to_string(reason));
+  return router::reason_text(static_cast<Reason>(reason));
+}
+
+int64_t to_dtype(int64_t tensor, int dtype) {
+  require_torch();
+  using Result = torch::OpCall::Result;
+  torch::OpCall to("aten::to", "dtype");
+  to.tensor(handle(tensor, "tensor")).i64(dtype_code(dtype)).boolean(false).boolean(false).none();
+  to.run({Result::kTensor});
+  return static_cast<int64_t>(reinterpret_cast<intptr_t>(to.take_tensor(0).release()));
+}
+
+int dtype_of(int64_t tensor) {
+  require_torch();
+  const int32_t code = torch::TensorInfo::read(handle(tensor, "tensor")).dtype;
+  for (int d = 0; d < 4; ++d) {
+    if (dtype_code(d) == code) return d;
+  }
+  return -1;
+}
+
+}  // namespace djl_metal::bridge

@@ -1,0 +1,48 @@
+// The functions engine-metal's JavaCPP class (ai.djl.metal.jni.MetalLibrary) binds. Everything the JVM hands
+// over is checked here: tensor handles must be non-null, enum codes in range.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace djl_metal::bridge {
+
+// Log sink: level 0..3 = DEBUG, INFO, WARN, ERROR.
+using LogFunction = void (*)(int level, const char* message);
+
+// Finds libtorch's C shim in the process; empty string on success, else why not.
+std::string load_torch();
+
+// Chooses the native backend for ai.djl.metal.backend (0 auto, 1 metal, 2 simulator). Returns why the
+// resulting backend (see active_backend) was chosen, or why none is available.
+std::string select_backend(int request);
+
+// 0 none, 1 simulator, 2 metal.
+int active_backend();
+
+// Sets the router mode (0 auto, 1 native, 2 off) and, unless off, installs the libtorch override.
+// Empty string on success, else why the override could not be installed.
+std::string start_router(int mode);
+
+void set_log_function(LogFunction fn, bool debug);
+
+// The Java API: one SDPA call on PtNDArray handles (at::Tensor*), borrowed. mask may be 0 (None).
+// Returns a new at::Tensor* the caller owns.
+int64_t scaled_dot_product_attention(int64_t query, int64_t key, int64_t value, int64_t mask, double dropout_p,
+                                     bool is_causal, bool has_scale, double scale, bool enable_gqa);
+
+// Counters: [native by backend][fallback by reason][rejected by reason]; returns how many were written.
+int stats(int64_t* out, int capacity);
+int backend_count();
+int reason_count();
+std::string backend_id(int backend);
+std::string reason_id(int reason);
+std::string reason_text(int reason);
+
+// dtype conversion through libtorch (DJL cannot make bfloat16 arrays itself).
+// dtype: 0 float32, 1 float16, 2 bfloat16, 3 float64. Returns a new at::Tensor*.
+int64_t to_dtype(int64_t tensor, int dtype);
+// Same codes for a tensor's dtype; -1 for anything else.
+int dtype_of(int64_t tensor);
+
+}  // namespace djl_metal::bridge

@@ -1,0 +1,105 @@
+#include "router/fallback.h"
+
+#include <cstring>
+
+#include "torch/op.h"
+
+namespace djl_metal::router {
+namespace {
+
+using torch::OpCall;
+using Result = torch::OpCall::Result;
+
+// PyTorch's SDPBackend numbering; on CPU _fused_sdp_choice answers only these two.
+constexpr int64_t kMath = 0;
+constexpr int64_t kFlashAttention = 1;
+
+// A 0-dim tensor of `dtype` holding 0 or -inf. Scalars cannot cross the C shim, so the bits are written here.
+torch::Tensor scalar_tensor(bool negative_infinity, int32_t dtype, const torch::TensorInfo& like) {
+  const torch::Shim& s = torch::shim();
+  torch::AtenTensorHandle h = nullptr;
+  if (s.empty_strided(0, nullptr, nullptr, dtype, like.device_type, like.device_index, &h) != 0 || !h) {
+    throw torch::TorchError("libtorch could not allocate a scalar tensor");
+  }
+  torch::Tensor t(h);
+  void* data = nullptr;
+  s.get_data_ptr(h, &data);
+  if (dtype == s.dtype_float32) {
+    const uint32_t bits = negative_infinity ? 0xff800000u : 0u;
+    std::memcpy(data, &bits, sizeof bits);
+  } else if (dtype == s.dtype_float64) {
+    const uint64_t bits = negative_infinity ? 0xfff0000000000000ull : 0ull;
+    std::memcpy(data, &bits, sizeof bits);
+  } else if (dtype == s.dtype_float16 || dtype == s.dtype_bfloat16) {
+    const uint16_t bits = !negative_infinity ? 0 : dtype == s.dtype_float16 ? 0xfc00 : 0xff80;
+    std::memcpy(data, &bits, sizeof bits);
+  } else {
+    throw torch::TorchError("scaled_dot_product_attention: a boolean attn_mask needs a floating-point query, got " +
+                            torch::dtype_name(dtype));
+  }
+  return t;
+}
+
+// convert_boolean_attn_mask: True (attend) -> 0, False -> -inf, in the query's dtype; float masks pass through.
+torch::Tensor additive_mask(const SdpaCall& call, const CallFacts& facts) {
+  if (!facts.mask || facts.mask->dtype != torch::shim().dtype_bool) return {};
+  OpCall invert("aten::logical_not", "");
+  invert.tensor(call.attn_mask.get()).run({Result::kTensor});
+  torch::Tensor masked_out = invert.take_tensor(0);
+  torch::Tensor neg_inf = scalar_tensor(true, facts.q.dtype, *facts.mask);
+  torch::Tensor zero = scalar_tensor(false, facts.q.dtype, *facts.mask);
+  OpCall where("aten::where", "self");
+  where.tensor(masked_out.get()).tensor(neg_inf.get()).tensor(zero.get()).run({Result::kTensor});
+  return where.take_tensor(0);
+}
+
+}  // namespace
+
+torch::Tensor pytorch_sdpa(const SdpaCall& call, const CallFacts& facts) {
+  // The backend choice sees the original (possibly boolean) mask, as in PyTorch.
+  OpCall choice("aten::_fused_sdp_choice", "");
+  choice.tensor(call.query.get())
+      .tensor(call.key.get())
+      .tensor(call.value.get())
+      .optional_tensor(call.attn_mask.get())
+      .f64(call.dropout_p)
+      .boolean(call.is_causal)
+      .optional_f64(call.scale)
+      .boolean(call.enable_gqa)
+      .run({Result::kInt});
+  const int64_t backend = choice.int_result(0);
+
+  torch::Tensor converted = additive_mask(call, facts);
+  const torch::AtenTensorHandle mask = converted ? converted.get() : call.attn_mask.get();
+
+  if (backend == kFlashAttention) {
+    OpCall flash("aten::_scaled_dot_product_flash_attention_for_cpu", "");
+    flash.tensor(call.query.get())
+        .tensor(call.key.get())
+        .tensor(call.value.get())
+        .f64(call.dropout_p)
+        .boolean(call.is_causal)
+        .optional_tensor(mask)
+        .optional_f64(call.scale)
+        .run({Result::kTensor, Result::kTensor});
+    return flash.take_tensor(0);
+  }
+  if (backend == kMath) {
+    OpCall math("aten::_scaled_dot_product_attention_math", "");
+    math.tensor(call.query.get())
+        .tensor(call.key.get())
+        .tensor(call.value.get())
+        .optional_tensor(mask)
+        .f64(call.dropout_p)
+        .boolean(call.is_causal)
+        .none()  // dropout_mask
+        .optional_f64(call.scale)
+        .boolean(call.enable_gqa)
+        .run({Result::kTensor, Result::kTensor});
+    return math.take_tensor(0);
+  }
+  throw torch::TorchError("scaled_dot_product_attention: libtorch chose SDP backend " + std::to_string(backend) +
+                          ", which this engine does not know for CPU tensors");
+}
+
+}  // namespace djl_metal::router

@@ -1,0 +1,85 @@
+#include "router/geometry.h"
+
+#include <climits>
+#include <cmath>
+
+#include "router/support.h"
+
+namespace djl_metal::router {
+namespace {
+
+// Batch and head dims of a rank-2..4 tensor, viewed as 4-D: [L, D] -> [1, 1, L, D], [N, L, D] -> [1, N, L, D].
+struct Lead {
+  int64_t batch, heads, batch_stride, head_stride;
+};
+
+Lead lead_of(const torch::TensorInfo& t) {
+  switch (t.dim()) {
+    case 4: return {t.sizes[0], t.sizes[1], t.strides[0], t.strides[1]};
+    case 3: return {1, t.sizes[0], 0, t.strides[0]};
+    default: return {1, 1, 0, 0};
+  }
+}
+
+// Key/value batch follows query batch or broadcasts (size 1 -> stride 0).
+bool fit_batch(const Lead& q, Lead& kv) {
+  if (kv.batch == q.batch) return true;
+  if (kv.batch != 1) return false;
+  kv.batch_stride = 0;
+  return true;
+}
+
+}  // namespace
+
+Reason describe_geometry(const CallFacts& f, AttentionGeometry* out) {
+  const int64_t rank = f.q.dim();
+  if (rank > 4 || f.k.dim() != rank || f.v.dim() != rank) return Reason::kShape;
+
+  AttentionGeometry g;
+  g.head_dim = f.q.size(-1);
+  if (f.v.size(-1) != g.head_dim || g.head_dim < 1 || g.head_dim > kMaxHeadDim) return Reason::kHeadDim;
+  if (f.q.stride(-1) != 1 || f.k.stride(-1) != 1 || f.v.stride(-1) != 1) return Reason::kLayout;
+  if (!f.q.data || !f.k.data || !f.v.data) return Reason::kLayout;
+
+  const Lead q = lead_of(f.q);
+  Lead k = lead_of(f.k), v = lead_of(f.v);
+  if (k.heads != v.heads) return Reason::kShape;
+  if (!fit_batch(q, k) || !fit_batch(q, v)) return Reason::kShape;
+  // Key/value heads equal, broadcast (1) or grouped; validation already rejected non-dividing groups.
+  if (q.heads % k.heads != 0 || (k.heads != q.heads && k.heads != 1 && !f.enable_gqa)) return Reason::kShape;
+
+  g.batch = q.batch;
+  g.heads_q = q.heads;
+  g.heads_kv = k.heads;
+  g.len_q = f.q.size(-2);
+  g.len_k = f.k.size(-2);
+  const int64_t dims[] = {g.batch, g.heads_q, g.len_q, g.len_k};
+  for (int64_t d : dims) {
+    if (d <= 0 || d > INT_MAX) return Reason::kSize;
+  }
+  g.q_stride[0] = q.batch_stride, g.q_stride[1] = q.head_stride, g.q_stride[2] = f.q.stride(-2);
+  g.k_stride[0] = k.batch_stride, g.k_stride[1] = k.head_stride, g.k_stride[2] = f.k.stride(-2);
+  g.v_stride[0] = v.batch_stride, g.v_stride[1] = v.head_stride, g.v_stride[2] = f.v.stride(-2);
+
+  if (f.mask) {
+    const torch::TensorInfo& m = *f.mask;
+    if (m.dim() > 4) return Reason::kMaskShape;
+    if (!m.data) return Reason::kLayout;
+    // Right-align the mask against [batch, heads, Lq, Lk]; validation guarantees each dim is 1 or the target.
+    const int64_t target[4] = {g.batch, g.heads_q, g.len_q, g.len_k};
+    for (int i = 0; i < 4; ++i) {
+      const int64_t md = i - (4 - m.dim());
+      g.mask_stride[i] = (md < 0 || m.sizes[md] == 1 || target[i] == 1) ? 0 : m.strides[md];
+    }
+    g.has_mask = true;
+    g.mask_dtype = m.dtype;
+    g.mask_is_bool = m.dtype == torch::shim().dtype_bool;
+  }
+  g.dtype = f.q.dtype;
+  g.is_causal = f.is_causal;
+  g.scale = f.scale ? *f.scale : 1.0 / std::sqrt(static_cast<double>(g.head_dim));
+  *out = g;
+  return Reason::kNone;
+}
+
+}  // namespace djl_metal::router

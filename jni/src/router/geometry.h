@@ -1,0 +1,27 @@
+// The shape of one attention call as the kernels see it: [batch, heads, length, head_dim] views with
+// element strides, broadcast dimensions at stride 0, and key/value heads shared by groups of query heads.
+#pragma once
+
+#include <cstdint>
+
+#include "router/call.h"
+#include "router/reason.h"
+
+namespace djl_metal::router {
+
+struct AttentionGeometry {
+  int64_t batch = 0, heads_q = 0, heads_kv = 0, len_q = 0, len_k = 0, head_dim = 0;
+  // Element strides of batch, head and row; the last dimension is contiguous.
+  int64_t q_stride[3] = {}, k_stride[3] = {}, v_stride[3] = {};
+  bool has_mask = false;
+  int64_t mask_stride[4] = {};  // batch, head, row, column; 0 where the mask broadcasts
+  int32_t dtype = -1, mask_dtype = -1;
+  bool mask_is_bool = false;
+  bool is_causal = false;
+  double scale = 0.0;  // resolved: the call's scale or 1/sqrt(head_dim)
+};
+
+// Maps a validated call onto AttentionGeometry, or says which reason keeps it off the kernels.
+Reason describe_geometry(const CallFacts& facts, AttentionGeometry* out);
+
+}  // namespace djl_metal::router

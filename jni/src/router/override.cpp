@@ -1,0 +1,57 @@
+#include "router/override.h"
+
+#include <mutex>
+
+#include "router/router.h"
+
+namespace djl_metal::router {
+namespace {
+
+constexpr uint64_t kSdpaArguments = 8;  // query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa
+
+template <Entry kEntry>
+void sdpa_kernel(torch::StableIValue* stack, uint64_t num_args, uint64_t num_outputs) {
+  if (num_args != kSdpaArguments || num_outputs != 1) {
+    throw SdpaError("scaled_dot_product_attention: this libtorch's schema has " + std::to_string(num_args) +
+                    " arguments and " + std::to_string(num_outputs) + " results; the Metal engine expects 8 and 1");
+  }
+  SdpaCall call = SdpaCall::take_from_stack(stack);
+  torch::Tensor out = route(call, kEntry);
+  stack[0] = static_cast<torch::StableIValue>(reinterpret_cast<uintptr_t>(out.release()));
+}
+
+std::once_flag g_once;
+std::string g_result;
+
+void do_install() {
+  const torch::Shim& s = torch::shim();
+  // Below autograd: inference-mode calls, which is how DJL runs TorchScript forwards.
+  // AutogradCPU: every other call; without it PyTorch would no longer record SDPA's backward.
+  const struct {
+    const char* key;
+    torch::BoxedKernel kernel;
+  } registrations[] = {{"CPU", &sdpa_kernel<Entry::kBelowAutograd>},
+                       {"AutogradCPU", &sdpa_kernel<Entry::kAboveAutograd>}};
+  torch::TorchLibraryHandle libs[2] = {};
+  for (int i = 0; i < 2; ++i) {
+    if (s.library_init_impl("aten", registrations[i].key, __FILE__, __LINE__, &libs[i]) != 0 ||
+        s.library_impl(libs[i], "scaled_dot_product_attention", registrations[i].kernel) != 0) {
+      // Dropping a library object removes its registrations, so a failure leaves libtorch untouched.
+      for (torch::TorchLibraryHandle lib : libs) {
+        if (lib) s.delete_library_object(lib);
+      }
+      g_result = std::string("libtorch refused the SDPA override for dispatch key ") + registrations[i].key;
+      return;
+    }
+  }
+  // The library objects stay alive for the life of the process: deleting them would unregister the override.
+}
+
+}  // namespace
+
+std::string install_override() {
+  std::call_once(g_once, do_install);
+  return g_result;
+}
+
+}  // namespace djl_metal::router

@@ -1,0 +1,31 @@
+// The one place that decides, for every SDPA call, native kernel or PyTorch, and counts and logs it.
+// Calls arrive from the libtorch override (TorchScript and eager code alike) and from the Java API.
+#pragma once
+
+#include <stdexcept>
+
+#include "router/backend.h"
+#include "router/call.h"
+
+namespace djl_metal::router {
+
+// ai.djl.metal.sdpa: auto = native when supported else PyTorch; native = unsupported calls fail; off = PyTorch.
+enum class Mode : int { kAuto = 0, kNative = 1, kOff = 2 };
+
+// Where a call entered. Below autograd (the CPU key, e.g. TorchScript under InferenceMode) no gradient can be
+// recorded; above it (the AutogradCPU key and the Java API) the router must check whether one is needed.
+enum class Entry { kBelowAutograd, kAboveAutograd };
+
+// Bad input (PyTorch's message), or an unsupported call in native mode.
+struct SdpaError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Set once at engine start, before the override is installed. `backend` may be null and must outlive the process.
+void configure(Mode mode, NativeBackend* backend);
+Mode mode();
+NativeBackend* active_backend();
+
+torch::Tensor route(const SdpaCall& call, Entry entry);
+
+}  // namespace djl_metal::router

@@ -1,0 +1,25 @@
+// Process-wide SDPA routing counters: lock-free, exact under concurrency (each counter on its own).
+#pragma once
+
+#include <cstdint>
+
+#include "router/backend.h"
+#include "router/reason.h"
+
+namespace djl_metal::router {
+
+struct StatsSnapshot {
+  uint64_t native[static_cast<int>(BackendKind::kCount)] = {};   // by backend (kNone unused)
+  uint64_t fallback[static_cast<int>(Reason::kCount)] = {};      // by reason (kNone unused)
+  uint64_t rejected[static_cast<int>(Reason::kCount)] = {};      // native mode refused, by reason
+};
+
+void count_native(BackendKind backend);
+void count_fallback(Reason reason);
+void count_rejected(Reason reason);
+StatsSnapshot stats_snapshot();
+
+// True exactly once per reason per process: the first fallback for it, which gets a WARN line.
+bool first_fallback(Reason reason);
+
+}  // namespace djl_metal::router

@@ -1,0 +1,55 @@
+// Calls any aten operator through libtorch's boxed dispatcher, from the top of the dispatch stack
+// (so autograd, autocast and our own override apply exactly as they would to a PyTorch caller).
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <vector>
+
+#include "torch/tensor.h"
+
+namespace djl_metal::torch {
+
+class OpCall {
+ public:
+  OpCall(const char* op, const char* overload) : op_(op), overload_(overload) {}
+  ~OpCall();
+  OpCall(const OpCall&) = delete;
+  OpCall& operator=(const OpCall&) = delete;
+
+  // Arguments, in schema order. Tensors are passed as new handles: the dispatcher consumes them.
+  OpCall& tensor(AtenTensorHandle t);
+  OpCall& optional_tensor(AtenTensorHandle t);  // null = None
+  OpCall& f64(double v);
+  OpCall& optional_f64(std::optional<double> v);
+  OpCall& i64(int64_t v);
+  OpCall& boolean(bool v);
+  OpCall& none();
+
+  enum class Result { kTensor, kInt, kBool };
+
+  // Runs the operator; results replace the arguments on the stack. Throws TorchError on failure.
+  OpCall& run(std::initializer_list<Result> results);
+
+  // Takes result i (a tensor the caller now owns).
+  Tensor take_tensor(size_t i);
+  int64_t int_result(size_t i) const;
+  bool bool_result(size_t i) const;
+
+ private:
+  struct Box {
+    StableIValue* value;
+    bool holds_tensor;
+  };
+
+  const char* op_;
+  const char* overload_;
+  std::vector<StableIValue> stack_;
+  std::vector<bool> owned_tensor_;  // argument i is a handle we still own (before run)
+  std::vector<Box> boxes_;          // optionals we allocated, owned until run
+  std::vector<Result> results_;
+  std::vector<bool> taken_;
+  bool ran_ = false;
+};
+
+}  // namespace djl_metal::torch

@@ -1,0 +1,62 @@
+#include "torch/tensor.h"
+
+namespace djl_metal::torch {
+
+Tensor& Tensor::operator=(Tensor&& o) noexcept {
+  if (this != &o) {
+    if (h_) shim().delete_tensor_object(h_);
+    h_ = o.h_;
+    o.h_ = nullptr;
+  }
+  return *this;
+}
+
+Tensor::~Tensor() {
+  if (h_) shim().delete_tensor_object(h_);
+}
+
+Tensor Tensor::share(AtenTensorHandle h) {
+  AtenTensorHandle out = nullptr;
+  if (shim().new_tensor_handle(h, &out) != 0 || !out) throw TorchError("libtorch could not copy a tensor handle");
+  return Tensor(out);
+}
+
+AtenTensorHandle Tensor::release() {
+  AtenTensorHandle h = h_;
+  h_ = nullptr;
+  return h;
+}
+
+int64_t TensorInfo::numel() const {
+  int64_t n = 1;
+  for (int64_t s : sizes) n *= s;
+  return n;
+}
+
+std::string TensorInfo::shape_string() const {
+  std::string out = "[";
+  for (size_t i = 0; i < sizes.size(); ++i) out += (i ? ", " : "") + std::to_string(sizes[i]);
+  return out + "]";
+}
+
+TensorInfo TensorInfo::read(AtenTensorHandle h) {
+  const Shim& s = shim();
+  TensorInfo t;
+  int64_t dim = 0;
+  int64_t* sizes = nullptr;
+  int64_t* strides = nullptr;
+  if (!h || s.get_dim(h, &dim) != 0 || dim < 0 || s.get_sizes(h, &sizes) != 0 || s.get_strides(h, &strides) != 0 ||
+      s.get_dtype(h, &t.dtype) != 0 || s.get_device_type(h, &t.device_type) != 0 ||
+      s.get_device_index(h, &t.device_index) != 0) {
+    throw TorchError("scaled_dot_product_attention: an argument is not a valid tensor");
+  }
+  t.sizes.assign(sizes, sizes + dim);
+  t.strides.assign(strides, strides + dim);
+  // Data pointers exist only for dense strided storage; anything else reads as null and stays off native paths.
+  if (s.get_data_ptr(h, &t.data) != 0) t.data = nullptr;
+  if (s.get_storage_size(h, &t.storage_bytes) != 0) t.storage_bytes = -1;
+  if (s.get_storage_offset(h, &t.storage_offset) != 0) t.storage_offset = -1;
+  return t;
+}
+
+}  // namespace djl_metal::torch
