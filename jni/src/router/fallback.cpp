@@ -68,6 +68,11 @@ torch::Tensor pytorch_sdpa(const SdpaCall& call, const CallFacts& facts) {
       .boolean(call.enable_gqa)
       .run({Result::kInt});
   const int64_t backend = choice.int_result(0);
+  if (backend == kMath && call.is_causal && call.attn_mask) {
+    // PyTorch's math kernel raises this itself, but its message would only reach standard error.
+    throw torch::TorchError(
+        "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True");
+  }
 
   torch::Tensor converted = additive_mask(call, facts);
   const torch::AtenTensorHandle mask = converted ? converted.get() : call.attn_mask.get();

@@ -38,8 +38,6 @@ Reason describe_geometry(const CallFacts& f, AttentionGeometry* out) {
   AttentionGeometry g;
   g.head_dim = f.q.size(-1);
   if (f.v.size(-1) != g.head_dim || g.head_dim < 1 || g.head_dim > kMaxHeadDim) return Reason::kHeadDim;
-  if (f.q.stride(-1) != 1 || f.k.stride(-1) != 1 || f.v.stride(-1) != 1) return Reason::kLayout;
-  if (!f.q.data || !f.k.data || !f.v.data) return Reason::kLayout;
 
   const Lead q = lead_of(f.q);
   Lead k = lead_of(f.k), v = lead_of(f.v);
@@ -57,15 +55,15 @@ Reason describe_geometry(const CallFacts& f, AttentionGeometry* out) {
   for (int64_t d : dims) {
     if (d <= 0 || d > INT_MAX) return Reason::kSize;
   }
+  if (f.q.stride(-1) != 1 || f.k.stride(-1) != 1 || f.v.stride(-1) != 1) return Reason::kLayout;
   g.q_stride[0] = q.batch_stride, g.q_stride[1] = q.head_stride, g.q_stride[2] = f.q.stride(-2);
   g.k_stride[0] = k.batch_stride, g.k_stride[1] = k.head_stride, g.k_stride[2] = f.k.stride(-2);
   g.v_stride[0] = v.batch_stride, g.v_stride[1] = v.head_stride, g.v_stride[2] = f.v.stride(-2);
 
   if (f.mask) {
     const torch::TensorInfo& m = *f.mask;
-    if (m.dim() > 4) return Reason::kMaskShape;
-    if (!m.data) return Reason::kLayout;
-    // Right-align the mask against [batch, heads, Lq, Lk]; validation guarantees each dim is 1 or the target.
+    // Right-align the mask against [batch, heads, Lq, Lk]; validation guarantees rank <= 4 here and that each
+    // dim is 1 or the target.
     const int64_t target[4] = {g.batch, g.heads_q, g.len_q, g.len_k};
     for (int i = 0; i < 4; ++i) {
       const int64_t md = i - (4 - m.dim());

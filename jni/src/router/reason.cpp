@@ -13,7 +13,6 @@ const char* reason_id(Reason r) {
     case Reason::kDtype: return "dtype";
     case Reason::kHeadDim: return "head_dim";
     case Reason::kCausalMask: return "causal_mask";
-    case Reason::kMaskShape: return "mask_shape";
     case Reason::kLayout: return "layout";
     case Reason::kShape: return "shape";
     case Reason::kSize: return "size";
@@ -33,7 +32,6 @@ const char* reason_text(Reason r) {
     case Reason::kDtype: return "the native kernels take float32, float16 and bfloat16 only";
     case Reason::kHeadDim: return "head dim must be 1..256 and equal for query, key and value";
     case Reason::kCausalMask: return "is_causal together with an explicit attn_mask runs on PyTorch";
-    case Reason::kMaskShape: return "attn_mask has more than 4 dimensions";
     case Reason::kLayout: return "the last dimension of query, key or value is not contiguous";
     case Reason::kShape: return "query/key/value rank or batch broadcasting is not one the kernels handle";
     case Reason::kSize: return "an empty dimension or a size beyond the kernels' index limits";

@@ -130,6 +130,12 @@ const Shim& shim() {
   return g_shim;
 }
 
+void install_shim_for_testing(const Shim& table) {
+  std::call_once(g_once, [] {});
+  g_shim = table;
+  g_error.clear();
+}
+
 std::string dtype_name(int32_t dtype) {
   for (const auto& [code, name] : g_shim.dtype_names) {
     if (code == dtype) return name;

@@ -64,6 +64,10 @@ std::string load_shim();
 // The loaded table; load_shim() must have succeeded.
 const Shim& shim();
 
+// Unit tests of the pure routing logic run without libtorch: they install a table holding only dtype and
+// device codes.
+void install_shim_for_testing(const Shim& table);
+
 // Name of a dtype code for messages ("float32", "bfloat16", ...), "dtype(N)" when unknown.
 std::string dtype_name(int32_t dtype);
 

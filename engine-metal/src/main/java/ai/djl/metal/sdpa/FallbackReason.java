@@ -28,8 +28,6 @@ public enum FallbackReason {
     HEAD_DIM,
     /** {@code is_causal} together with an explicit mask. */
     CAUSAL_MASK,
-    /** The mask has more than 4 dimensions. */
-    MASK_SHAPE,
     /** The last dimension of query, key or value is not contiguous. */
     LAYOUT,
     /** A rank or batch broadcasting that the kernels do not handle. */

@@ -1,0 +1,126 @@
+/*
+ * DJL Metal engine.
+ */
+package ai.djl.metal.it.util;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One {@code scaled_dot_product_attention} call as a TorchScript module: float32 inputs are cast to the
+ * call's dtype and laid out as the case asks (transposed views, sliced KV caches, strided last dims)
+ * inside the module, so bfloat16 never crosses DJL's Java API. The module returns the result widened to
+ * float64 (exact for every input dtype) and the result's strides.
+ */
+public final class SdpaModule {
+
+    /** How q, k and v reach SDPA. */
+    public enum Layout {
+        /** As given. */
+        CONTIGUOUS,
+        /** Inputs are {@code [B, L, H, D]}; SDPA sees {@code transpose(1, 2)} views. */
+        TRANSPOSED,
+        /** Key and value are a longer cache; SDPA sees its first {@code lenK} rows. */
+        KV_CACHE_SLICE,
+        /** Inputs have twice the head dim; SDPA sees every second element (last stride 2). */
+        STRIDED_LAST_DIM
+    }
+
+    /** Mask argument. */
+    public enum Mask {
+        NONE,
+        BOOL,
+        /** Additive float32 mask. */
+        FLOAT32,
+        /** Additive mask cast to the call's dtype. */
+        SAME_DTYPE
+    }
+
+    public final String name;
+    public String dtype = "float32";
+    public Layout layout = Layout.CONTIGUOUS;
+    public Mask mask = Mask.NONE;
+    public boolean causal;
+    public Double scale;
+    public boolean enableGqa;
+    public double dropoutP;
+    /** Sequence length SDPA sees for key/value with {@link Layout#KV_CACHE_SLICE}. */
+    public long lenK;
+
+    public SdpaModule(String name) {
+        this.name = name;
+    }
+
+    /**
+     * Returns the TorchScript dtype code.
+     *
+     * @return the code
+     */
+    public int dtypeCode() {
+        switch (dtype) {
+            case "float16":
+                return 5;
+            case "float32":
+                return 6;
+            case "float64":
+                return 7;
+            case "bfloat16":
+                return 15;
+            default:
+                throw new IllegalArgumentException(dtype);
+        }
+    }
+
+    /**
+     * Writes the module.
+     *
+     * @param dir the directory
+     * @return the archive path
+     * @throws IOException if it cannot be written
+     */
+    public Path write(Path dir) throws IOException {
+        int dt = dtypeCode();
+        List<String> body = new ArrayList<>();
+        for (String t : new String[] {"q", "k", "v"}) {
+            body.add(t + "0 = torch.to(" + t + ", " + dt + ")");
+            switch (layout) {
+                case TRANSPOSED:
+                    body.add(t + "0 = torch.transpose(" + t + "0, 1, 2)");
+                    break;
+                case KV_CACHE_SLICE:
+                    if (!"q".equals(t)) {
+                        body.add(t + "0 = torch.slice(" + t + "0, -2, 0, " + lenK + ")");
+                    }
+                    break;
+                case STRIDED_LAST_DIM:
+                    body.add(t + "0 = torch.slice(" + t + "0, -1, 0, 9223372036854775807, 2)");
+                    break;
+                default:
+                    break;
+            }
+        }
+        String maskArg = "None";
+        if (mask == Mask.SAME_DTYPE) {
+            body.add("m0 = torch.to(mask, " + dt + ")");
+            maskArg = "m0";
+        } else if (mask != Mask.NONE) {
+            maskArg = "mask";
+        }
+        body.add(
+                String.format(
+                        Locale.ROOT,
+                        "out = torch.scaled_dot_product_attention(q0, k0, v0, %s, %s, %s, scale=%s,"
+                                + " enable_gqa=%s)",
+                        maskArg,
+                        Double.toString(dropoutP),
+                        causal ? "True" : "False",
+                        scale == null ? "None" : Double.toString(scale),
+                        enableGqa ? "True" : "False"));
+        body.add("return (torch.to(out, 7), torch.tensor(torch.stride(out)))");
+        String params = "q: Tensor, k: Tensor, v: Tensor" + (mask == Mask.NONE ? "" : ", mask: Tensor");
+        return TorchScript.write(dir.resolve(name + ".pt"), params, "Tuple[Tensor, Tensor]", body);
+    }
+}
