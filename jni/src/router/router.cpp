@@ -33,7 +33,7 @@ bool grad_required(const SdpaCall& c) {
          (c.attn_mask && requires_grad(c.attn_mask.get()));
 }
 
-void log_call(const CallFacts& facts, const char* path) {
+void log_call(const CallFacts& facts, const std::string& path) {
   if (debug_enabled()) log(LogLevel::kDebug, "SDPA " + facts.describe() + " -> " + path);
 }
 
@@ -65,7 +65,7 @@ torch::Tensor route(const SdpaCall& call, Entry entry) {
   if (reason == Reason::kNone) {
     torch::Tensor out = backend->run(call, facts, geometry);
     count_native(backend->kind());
-    log_call(facts, backend_name(backend->kind()));
+    log_call(facts, std::string("native kernel on ") + backend_name(backend->kind()));
     return out;
   }
   if (m == Mode::kNative) {
@@ -79,7 +79,7 @@ torch::Tensor route(const SdpaCall& call, Entry entry) {
                              reason_id(reason) + "], first seen for " + facts.describe() +
                              ". Later calls for this reason are counted in the stats, not logged.");
   }
-  log_call(facts, reason_id(reason));
+  log_call(facts, std::string("PyTorch [") + reason_id(reason) + "]");
   return pytorch_sdpa(call, facts);
 }
 

@@ -21,13 +21,19 @@ public class MetalEngineProvider implements EngineProvider {
         return MetalEngine.RANK;
     }
 
+    private volatile Engine engine;
+
     /** {@inheritDoc} */
     @Override
     public Engine getEngine() {
-        return InstanceHolder.INSTANCE;
-    }
-
-    private static final class InstanceHolder {
-        static final Engine INSTANCE = MetalEngine.newInstance();
+        if (engine == null) {
+            synchronized (this) {
+                if (engine == null) {
+                    // A failed start throws here and is retried (and fails the same way) on the next call.
+                    engine = MetalEngine.newInstance();
+                }
+            }
+        }
+        return engine;
     }
 }

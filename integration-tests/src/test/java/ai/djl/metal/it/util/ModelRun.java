@@ -34,7 +34,10 @@ public final class ModelRun {
         public int forwards = 1;
         /** Random seed set before every forward (for dropout), or null. */
         public Integer seed;
-        /** Backward of sum(output0 * weights) with every input requiring grad, or null for inference. */
+        /**
+         * Backward of sum(output0 * weights) with every floating-point input requiring grad, or null for
+         * inference.
+         */
         public Path gradientWeights;
 
         public Request(String name, Path model, List<Path> inputs) {
@@ -185,15 +188,19 @@ public final class ModelRun {
             List<NDArray> gradients)
             throws IOException {
         NDArray weights = Npy.read(scratch, request.gradientWeights);
+        List<NDArray> differentiable = new ArrayList<>();
         for (NDArray a : inputs) {
-            a.setRequiresGradient(true);
+            if (a.getDataType().isFloating()) {
+                a.setRequiresGradient(true);
+                differentiable.add(a);
+            }
         }
         try (GradientCollector collector = Engine.getEngine(engine).newGradientCollector()) {
             NDList out = model.getBlock().forward(new ParameterStore(scratch, false), inputs, true);
             outputs.add(out.get(0));
             collector.backward(out.get(0).mul(weights).sum());
         }
-        for (NDArray a : inputs) {
+        for (NDArray a : differentiable) {
             gradients.add(a.getGradient());
         }
     }

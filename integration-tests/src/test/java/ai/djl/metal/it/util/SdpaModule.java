@@ -3,6 +3,8 @@
  */
 package ai.djl.metal.it.util;
 
+import ai.djl.metal.examples.TorchScriptFile;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -121,6 +123,6 @@ public final class SdpaModule {
                         enableGqa ? "True" : "False"));
         body.add("return (torch.to(out, 7), torch.tensor(torch.stride(out)))");
         String params = "q: Tensor, k: Tensor, v: Tensor" + (mask == Mask.NONE ? "" : ", mask: Tensor");
-        return TorchScript.write(dir.resolve(name + ".pt"), params, "Tuple[Tensor, Tensor]", body);
+        return TorchScriptFile.write(dir.resolve(name + ".pt"), params, "Tuple[Tensor, Tensor]", body);
     }
 }

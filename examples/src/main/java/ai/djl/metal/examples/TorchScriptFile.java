@@ -1,7 +1,7 @@
 /*
  * DJL Metal engine.
  */
-package ai.djl.metal.it.util;
+package ai.djl.metal.examples;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,13 +13,14 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * Writes hand-written TorchScript modules as loadable {@code .pt} archives: a zip of {@code
- * code/__torch__.py}, {@code data.pkl} (the module object), {@code constants.pkl} and {@code version}.
- * The modules have no parameters; everything they compute comes from their inputs.
+ * Writes hand-written TorchScript modules as loadable {@code .pt} archives (a zip of {@code
+ * code/__torch__.py}, {@code data.pkl} with the module object, {@code constants.pkl} and {@code
+ * version}), so that examples, benchmarks and tests need no Python. The modules have no parameters;
+ * everything they compute comes from their inputs.
  */
-public final class TorchScript {
+public final class TorchScriptFile {
 
-    private TorchScript() {}
+    private TorchScriptFile() {}
 
     /**
      * Writes a module whose {@code forward} has the given signature and body.

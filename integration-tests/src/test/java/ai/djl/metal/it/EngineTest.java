@@ -1,0 +1,107 @@
+/*
+ * DJL Metal engine.
+ */
+package ai.djl.metal.it;
+
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.metal.engine.MetalEngine;
+import ai.djl.metal.it.util.EngineProbe;
+import ai.djl.metal.it.util.PlainPyTorch;
+import ai.djl.metal.it.util.Workspace;
+import ai.djl.metal.sdpa.SdpaMode;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+
+import org.testng.Assert;
+import org.testng.annotations.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The engine's registration, delegation to DJL's PyTorch engine, and start-up configuration. */
+public class EngineTest {
+
+    @Test
+    public void registeredAboveRankOfPyTorchAndDelegating() {
+        Assert.assertTrue(Engine.getAllEngines().contains("Metal"));
+        Engine metal = Engine.getEngine("Metal");
+        Engine pytorch = Engine.getEngine("PyTorch");
+        Assert.assertTrue(metal instanceof MetalEngine);
+        Assert.assertTrue(metal.getRank() > pytorch.getRank(), "Metal must never be chosen by rank");
+        Assert.assertEquals(Engine.getDefaultEngineName(), "PyTorch");
+        Assert.assertEquals(metal.getVersion(), pytorch.getVersion());
+        Assert.assertNull(metal.getAlternativeEngine());
+        try (NDManager manager = metal.newBaseManager()) {
+            Assert.assertTrue(manager instanceof PtNDManager);
+            NDArray a = manager.ones(new Shape(2, 3));
+            Assert.assertTrue(a instanceof PtNDArray, "arrays are PyTorch's own, never copied");
+            Assert.assertEquals(a.add(a).sum().getFloat(), 12f);
+        }
+        try (Model model = metal.newModel("m", metal.defaultDevice())) {
+            Assert.assertEquals(model.getNDManager().getEngine().getEngineName(), "PyTorch");
+        }
+        Assert.assertTrue(metal.toString().contains("SDPA override installed"), metal.toString());
+    }
+
+    @Test
+    public void defaultEngineByProperty() {
+        // DJL fixes its default at class initialisation: make that happen before the property is set.
+        Assert.assertEquals(Engine.getDefaultEngineName(), "PyTorch");
+        String old = System.getProperty("ai.djl.default_engine");
+        System.setProperty("ai.djl.default_engine", "Metal");
+        try {
+            Assert.assertEquals(Engine.getInstance().getEngineName(), "Metal");
+        } finally {
+            if (old == null) {
+                System.clearProperty("ai.djl.default_engine");
+            } else {
+                System.setProperty("ai.djl.default_engine", old);
+            }
+        }
+    }
+
+    @Test
+    public void sdpaModeParsing() {
+        Assert.assertEquals(SdpaMode.parse(null), SdpaMode.AUTO);
+        Assert.assertEquals(SdpaMode.parse(" Native "), SdpaMode.NATIVE);
+        Assert.assertEquals(SdpaMode.parse("OFF"), SdpaMode.OFF);
+        IllegalArgumentException e =
+                Assert.expectThrows(IllegalArgumentException.class, () -> SdpaMode.parse("fast"));
+        Assert.assertTrue(e.getMessage().contains("ai.djl.metal.sdpa must be auto, native or off"));
+    }
+
+    private static String probe(String engine, Map<String, String> env, String... properties)
+            throws IOException {
+        Path dir = Workspace.newDirectory("probe-");
+        Path report = dir.resolve("report.txt");
+        List<String> command = new ArrayList<>(List.of(properties));
+        command.add(EngineProbe.class.getName());
+        command.add(report.toString());
+        command.add(engine);
+        PlainPyTorch.runChild(command, env, dir);
+        return Files.readString(report);
+    }
+
+    @Test
+    public void startupConfigurationInFreshJvms() throws IOException {
+        Assert.assertTrue(
+                probe("default", Map.of("DJL_DEFAULT_ENGINE", "Metal")).startsWith("engine=Metal"));
+        String bad = probe("Metal", Map.of(), "-Dai.djl.metal.sdpa=fastest");
+        Assert.assertTrue(bad.contains("ai.djl.metal.sdpa must be auto, native or off"), bad);
+        String badBackend = probe("Metal", Map.of(), "-Dai.djl.metal.backend=cuda");
+        Assert.assertTrue(
+                badBackend.contains("ai.djl.metal.backend must be auto, metal or simulator"), badBackend);
+        String metal = probe("Metal", Map.of(), "-Dai.djl.metal.backend=metal");
+        Assert.assertTrue(metal.contains("no Metal device"), metal);
+        String off = probe("Metal", Map.of(), "-Dai.djl.metal.sdpa=off");
+        Assert.assertTrue(off.contains("SDPA override off"), off);
+    }
+}

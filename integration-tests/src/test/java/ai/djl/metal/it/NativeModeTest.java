@@ -1,0 +1,73 @@
+/*
+ * DJL Metal engine.
+ */
+package ai.djl.metal.it;
+
+import ai.djl.engine.EngineException;
+import ai.djl.metal.it.util.ModelRun;
+import ai.djl.metal.it.util.RandomInputs;
+import ai.djl.metal.it.util.SdpaModule;
+import ai.djl.metal.examples.TorchScriptFile;
+import ai.djl.metal.it.util.Workspace;
+import ai.djl.metal.sdpa.Attention;
+import ai.djl.metal.sdpa.Backend;
+import ai.djl.metal.sdpa.FallbackReason;
+import ai.djl.metal.sdpa.SdpaMode;
+import ai.djl.metal.sdpa.SdpaRouter;
+import ai.djl.metal.sdpa.SdpaStats;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import org.testng.Assert;
+import org.testng.annotations.Test;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code ai.djl.metal.sdpa=native} with no native backend: SDPA calls fail naming the reason, models
+ * without SDPA run. Runs in its own JVM (surefire execution "native-mode").
+ */
+@Test(groups = "native-mode")
+public class NativeModeTest {
+
+    @Test(groups = "native-mode")
+    public void sdpaFailsWithReasonAndOtherModelsRun() throws IOException {
+        Assert.assertEquals(SdpaRouter.getMode(), SdpaMode.NATIVE);
+        Assert.assertEquals(SdpaRouter.getBackend(), Backend.NONE);
+        Path dir = Workspace.newDirectory("native-");
+        RandomInputs in = new RandomInputs(3, dir);
+        List<Path> inputs =
+                List.of(in.normal("q", 1, 2, 5, 8), in.normal("k", 1, 2, 7, 8), in.normal("v", 1, 2, 7, 8));
+
+        SdpaStats before = SdpaStats.snapshot();
+        SdpaModule sdpa = new SdpaModule("native_sdpa");
+        ModelRun.Result failed = ModelRun.run("Metal", new ModelRun.Request("sdpa", sdpa.write(dir), inputs));
+        Assert.assertNotNull(failed.error, "an SDPA model must fail in native mode without a backend");
+        Assert.assertTrue(failed.error.contains("ai.djl.metal.sdpa=native"), failed.error);
+        Assert.assertTrue(failed.error.contains("[no_backend]"), failed.error);
+        SdpaStats delta = SdpaStats.snapshot().since(before);
+        Assert.assertEquals(delta.getRejectedCalls(FallbackReason.NO_BACKEND), 1);
+        Assert.assertEquals(delta.getFallbackCalls(), 0);
+
+        Path plainModel =
+                TorchScriptFile.write(
+                        dir.resolve("no_sdpa.pt"),
+                        "q: Tensor, k: Tensor, v: Tensor",
+                        "Tensor",
+                        List.of("return torch.add(torch.matmul(q, torch.transpose(k, -1, -2)), 1.0)"));
+        ModelRun.Result ok = ModelRun.run("Metal", new ModelRun.Request("plain", plainModel, inputs));
+        Assert.assertNull(ok.error, ok.error);
+        Assert.assertEquals(ok.outputs.get(0).shape, new Shape(1, 2, 5, 7));
+
+        try (NDManager m = NDManager.newBaseManager("Metal")) {
+            NDArray q = m.randomNormal(new Shape(1, 2, 5, 8));
+            EngineException e =
+                    Assert.expectThrows(
+                            EngineException.class, () -> Attention.scaledDotProductAttention(q, q, q));
+            Assert.assertTrue(e.getMessage().contains("no native backend"), e.getMessage());
+        }
+    }
+}

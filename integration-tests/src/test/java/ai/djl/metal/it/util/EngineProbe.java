@@ -1,0 +1,42 @@
+/*
+ * DJL Metal engine.
+ */
+package ai.djl.metal.it.util;
+
+import ai.djl.engine.Engine;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Child JVM entry point for configuration tests: starts an engine and writes what happened to a file.
+ *
+ * <p>Arguments: the output file, then {@code default} (DJL's default engine) or an engine name.
+ */
+public final class EngineProbe {
+
+    private EngineProbe() {}
+
+    /**
+     * Starts the engine and reports.
+     *
+     * @param args the output file and the engine to start
+     * @throws IOException if the report cannot be written
+     */
+    public static void main(String[] args) throws IOException {
+        String report;
+        try {
+            Engine engine =
+                    "default".equals(args[1]) ? Engine.getInstance() : Engine.getEngine(args[1]);
+            report = "engine=" + engine.getEngineName() + "\nstatus=" + engine;
+        } catch (RuntimeException e) {
+            StringBuilder sb = new StringBuilder("error=");
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                sb.append(t.getMessage()).append(" | ");
+            }
+            report = sb.toString();
+        }
+        Files.writeString(Path.of(args[0]), report);
+    }
+}
