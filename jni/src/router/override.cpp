@@ -22,6 +22,8 @@ void sdpa_kernel(torch::StableIValue* stack, uint64_t num_args, uint64_t num_out
 
 std::once_flag g_once;
 std::string g_result;
+// The registrations live as long as these library objects: for the life of the process.
+torch::TorchLibraryHandle g_libraries[2] = {};
 
 void do_install() {
   const torch::Shim& s = torch::shim();
@@ -32,19 +34,18 @@ void do_install() {
     torch::BoxedKernel kernel;
   } registrations[] = {{"CPU", &sdpa_kernel<Entry::kBelowAutograd>},
                        {"AutogradCPU", &sdpa_kernel<Entry::kAboveAutograd>}};
-  torch::TorchLibraryHandle libs[2] = {};
   for (int i = 0; i < 2; ++i) {
-    if (s.library_init_impl("aten", registrations[i].key, __FILE__, __LINE__, &libs[i]) != 0 ||
-        s.library_impl(libs[i], "scaled_dot_product_attention", registrations[i].kernel) != 0) {
+    if (s.library_init_impl("aten", registrations[i].key, __FILE__, __LINE__, &g_libraries[i]) != 0 ||
+        s.library_impl(g_libraries[i], "scaled_dot_product_attention", registrations[i].kernel) != 0) {
       // Dropping a library object removes its registrations, so a failure leaves libtorch untouched.
-      for (torch::TorchLibraryHandle lib : libs) {
+      for (torch::TorchLibraryHandle& lib : g_libraries) {
         if (lib) s.delete_library_object(lib);
+        lib = nullptr;
       }
       g_result = std::string("libtorch refused the SDPA override for dispatch key ") + registrations[i].key;
       return;
     }
   }
-  // The library objects stay alive for the life of the process: deleting them would unregister the override.
 }
 
 }  // namespace
