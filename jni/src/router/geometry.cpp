@@ -69,11 +69,15 @@ Reason describe_geometry(const CallFacts& f, AttentionGeometry* out) {
       const int64_t md = i - (4 - m.dim());
       g.mask_stride[i] = (md < 0 || m.sizes[md] == 1 || target[i] == 1) ? 0 : m.strides[md];
     }
-    g.has_mask = true;
-    g.mask_dtype = m.dtype;
-    g.mask_is_bool = m.dtype == torch::shim().dtype_bool;
+    const torch::Shim& s = torch::shim();
+    g.mask = m.dtype == s.dtype_bool       ? MaskKind::kBool
+             : m.dtype == s.dtype_float32 ? MaskKind::kAddFloat32
+                                          : MaskKind::kAddElement;
   }
-  g.dtype = f.q.dtype;
+  const torch::Shim& s = torch::shim();
+  g.element = f.q.dtype == s.dtype_float16    ? Element::kFloat16
+              : f.q.dtype == s.dtype_bfloat16 ? Element::kBFloat16
+                                              : Element::kFloat32;
   g.is_causal = f.is_causal;
   g.scale = f.scale ? *f.scale : 1.0 / std::sqrt(static_cast<double>(g.head_dim));
   *out = g;

@@ -9,16 +9,21 @@
 
 namespace djl_metal::router {
 
+// Element type of query, key, value and output.
+enum class Element : int { kFloat32, kFloat16, kBFloat16 };
+
+// How attn_mask enters the scores: none, boolean (true = attend), or added (float32 or the input type).
+enum class MaskKind : int { kNone, kBool, kAddFloat32, kAddElement };
+
 struct AttentionGeometry {
   int64_t batch = 0, heads_q = 0, heads_kv = 0, len_q = 0, len_k = 0, head_dim = 0;
   // Element strides of batch, head and row; the last dimension is contiguous.
   int64_t q_stride[3] = {}, k_stride[3] = {}, v_stride[3] = {};
-  bool has_mask = false;
+  Element element = Element::kFloat32;
+  MaskKind mask = MaskKind::kNone;
   int64_t mask_stride[4] = {};  // batch, head, row, column; 0 where the mask broadcasts
-  int32_t dtype = -1, mask_dtype = -1;
-  bool mask_is_bool = false;
-  bool is_causal = false;
-  double scale = 0.0;  // resolved: the call's scale or 1/sqrt(head_dim)
+  bool is_causal = false;       // top-left aligned: query i sees keys j <= i
+  double scale = 0.0;           // resolved: the call's scale or 1/sqrt(head_dim)
 };
 
 // Maps a validated call onto AttentionGeometry, or says which reason keeps it off the kernels.

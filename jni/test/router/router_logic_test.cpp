@@ -218,7 +218,8 @@ TEST(geometry_of_contiguous_and_transposed_views) {
   CHECK_EQ(g.q_stride[1], 40);
   CHECK_EQ(g.q_stride[2], 8);
   CHECK(std::fabs(g.scale - 1.0 / std::sqrt(8.0)) < 1e-15);
-  CHECK(!g.has_mask);
+  CHECK(g.mask == djl_metal::router::MaskKind::kNone);
+  CHECK(g.element == djl_metal::router::Element::kFloat32);
 
   g = geometry_of(call(transposed(2, 4, 5, 8), transposed(2, 4, 7, 8), transposed(2, 4, 7, 8)));
   CHECK_EQ(g.q_stride[0], 160);
@@ -258,8 +259,7 @@ TEST(geometry_of_masks) {
   CallFacts f = basic();
   f.mask = tensor({2, 1, 1, 7}, kBool);
   AttentionGeometry g = geometry_of(f);
-  CHECK(g.has_mask);
-  CHECK(g.mask_is_bool);
+  CHECK(g.mask == djl_metal::router::MaskKind::kBool);
   CHECK_EQ(g.mask_stride[0], 7);
   CHECK_EQ(g.mask_stride[1], 0);
   CHECK_EQ(g.mask_stride[2], 0);
@@ -267,8 +267,7 @@ TEST(geometry_of_masks) {
 
   f.mask = tensor({5, 7});
   g = geometry_of(f);
-  CHECK(!g.mask_is_bool);
-  CHECK_EQ(g.mask_dtype, kF32);
+  CHECK(g.mask == djl_metal::router::MaskKind::kAddFloat32);
   CHECK_EQ(g.mask_stride[0], 0);
   CHECK_EQ(g.mask_stride[1], 0);
   CHECK_EQ(g.mask_stride[2], 7);
@@ -278,6 +277,14 @@ TEST(geometry_of_masks) {
   g = geometry_of(f);
   CHECK_EQ(g.mask_stride[0], 140);
   CHECK_EQ(g.mask_stride[1], 35);
+
+  CallFacts half = call(tensor({1, 2, 5, 8}, kBF16), tensor({1, 2, 7, 8}, kBF16), tensor({1, 2, 7, 8}, kBF16));
+  half.mask = tensor({5, 7}, kBF16);
+  g = geometry_of(half);
+  CHECK(g.mask == djl_metal::router::MaskKind::kAddElement);
+  CHECK(g.element == djl_metal::router::Element::kBFloat16);
+  half.mask = tensor({5, 7}, kF32);
+  CHECK(geometry_of(half).mask == djl_metal::router::MaskKind::kAddFloat32);
 
   CallFacts scaled = basic();
   scaled.scale = -0.5;
