@@ -1,0 +1,81 @@
+// Host side of the MSL simulator: launch a kernel compiled from an unchanged .metal file by its host name.
+//
+// A launch is what a Metal compute encoder would be given: function-constant values (specialisation),
+// buffers by index, threadgroup-memory lengths by index, and the grid in threadgroups. Threadgroups run
+// on a small pool of OS threads; the threads of one threadgroup run as cooperating fibers sharing real
+// threadgroup memory, with real barriers and 32-lane SIMD-group collectives. Misuse that would hang or
+// be undefined on a GPU (a barrier or collective not reached by every thread, threadgroup memory over
+// 32 KB, an unbound buffer, an undefined function constant) is reported as SimulatorError.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace msl {
+
+struct SimulatorError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Size3 {
+  uint32_t x = 1, y = 1, z = 1;
+  uint64_t count() const { return static_cast<uint64_t>(x) * y * z; }
+};
+
+// A specialisation value for [[function_constant(index)]].
+struct FunctionConstant {
+  enum class Type { kBool, kInt, kUInt, kShort, kUShort, kFloat };
+  uint32_t index = 0;
+  Type type = Type::kInt;
+  union {
+    bool b;
+    int32_t i;
+    uint32_t u;
+    float f;
+  } value{};
+
+  static FunctionConstant of_bool(uint32_t index, bool v);
+  static FunctionConstant of_int(uint32_t index, int32_t v);
+  static FunctionConstant of_uint(uint32_t index, uint32_t v);
+  static FunctionConstant of_float(uint32_t index, float v);
+};
+
+// [[buffer(index)]]: device memory, or the bytes of a setBytes call.
+struct BufferBinding {
+  uint32_t index = 0;
+  void* data = nullptr;
+  size_t length = 0;
+};
+
+// [[threadgroup(index)]]: a threadgroup-memory argument of `length` bytes.
+struct ThreadgroupBinding {
+  uint32_t index = 0;
+  size_t length = 0;
+};
+
+struct Launch {
+  std::string kernel;  // host name
+  std::vector<FunctionConstant> constants;
+  std::vector<BufferBinding> buffers;
+  std::vector<ThreadgroupBinding> threadgroup_memory;
+  Size3 threadgroups;              // grid, in threadgroups
+  Size3 threads_per_threadgroup;   // at most 1024 in total
+  unsigned workers = 0;            // OS threads; 0 = hardware concurrency
+};
+
+// Registers a kernel thunk under its host name (done by the code the pre-pass generates).
+void register_kernel(const char* host_name, void (*thunk)(), const char* source);
+bool has_kernel(const std::string& host_name);
+
+// Runs a launch to completion; throws SimulatorError naming the kernel on any misuse.
+void run(const Launch& launch);
+
+// Threadgroup memory a GPU gives one threadgroup.
+constexpr size_t kThreadgroupMemoryLimit = 32 * 1024;
+constexpr uint32_t kSimdWidth = 32;
+constexpr uint32_t kMaxThreadsPerThreadgroup = 1024;
+
+}  // namespace msl

@@ -1,0 +1,735 @@
+// The executor: threadgroups on a pool of OS threads, the threads of a threadgroup as ucontext fibers.
+//
+// Fibers of one threadgroup run one at a time, round-robin, each until it blocks at a barrier or a SIMD
+// collective or finishes; the last thread to arrive at a rendezvous releases the others. When no fiber
+// can run and some have not finished, the threadgroup is stuck (a barrier or collective not reached by
+// every thread): that is reported, and the blocked fibers are resumed with an exception that unwinds them.
+//
+// Under ThreadSanitizer fibers switch without creating happens-before edges; only barriers and collectives
+// do (release on arrival, acquire on leaving), so a missing barrier between a threadgroup-memory write and
+// another thread's read is reported. The executor's own bookkeeping is excluded from race detection.
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "simulator/runtime.h"
+
+#if defined(__SANITIZE_THREAD__)
+extern "C" {
+void* __tsan_get_current_fiber();
+void* __tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void* fiber);
+void __tsan_switch_to_fiber(void* fiber, unsigned flags);
+void __tsan_acquire(void* addr);
+void __tsan_release(void* addr);
+void AnnotateIgnoreReadsBegin(const char* file, int line);
+void AnnotateIgnoreReadsEnd(const char* file, int line);
+void AnnotateIgnoreWritesBegin(const char* file, int line);
+void AnnotateIgnoreWritesEnd(const char* file, int line);
+}
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+extern "C" {
+void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom, size_t size);
+void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old, size_t* size_old);
+}
+#endif
+
+namespace msl {
+
+FunctionConstant FunctionConstant::of_bool(uint32_t index, bool v) {
+  FunctionConstant c;
+  c.index = index;
+  c.type = Type::kBool;
+  c.value.b = v;
+  return c;
+}
+
+FunctionConstant FunctionConstant::of_int(uint32_t index, int32_t v) {
+  FunctionConstant c;
+  c.index = index;
+  c.type = Type::kInt;
+  c.value.i = v;
+  return c;
+}
+
+FunctionConstant FunctionConstant::of_uint(uint32_t index, uint32_t v) {
+  FunctionConstant c;
+  c.index = index;
+  c.type = Type::kUInt;
+  c.value.u = v;
+  return c;
+}
+
+FunctionConstant FunctionConstant::of_float(uint32_t index, float v) {
+  FunctionConstant c;
+  c.index = index;
+  c.type = Type::kFloat;
+  c.value.f = v;
+  return c;
+}
+
+namespace {
+
+// Synchronisation that ThreadSanitizer sees; no-ops otherwise.
+void sync_release(void* object) {
+#if defined(__SANITIZE_THREAD__)
+  __tsan_release(object);
+#else
+  (void)object;
+#endif
+}
+
+void sync_acquire(void* object) {
+#if defined(__SANITIZE_THREAD__)
+  __tsan_acquire(object);
+#else
+  (void)object;
+#endif
+}
+
+// Executor bookkeeping shared between fibers is not kernel memory: keep it out of race detection.
+struct Untracked {
+#if defined(__SANITIZE_THREAD__)
+  Untracked() {
+    AnnotateIgnoreReadsBegin(__FILE__, __LINE__);
+    AnnotateIgnoreWritesBegin(__FILE__, __LINE__);
+  }
+  ~Untracked() {
+    AnnotateIgnoreWritesEnd(__FILE__, __LINE__);
+    AnnotateIgnoreReadsEnd(__FILE__, __LINE__);
+  }
+#else
+  Untracked() {}  // a scope marker: user-provided so that unused instances do not warn
+#endif
+};
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr size_t kStackBytes = 1 << 20;
+#else
+constexpr size_t kStackBytes = 256 << 10;
+#endif
+
+struct Kernel {
+  void (*thunk)();
+  std::string source;
+};
+
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::map<std::string, Kernel>& registry() {
+  static std::map<std::string, Kernel> kernels;
+  return kernels;
+}
+
+// Thrown inside a simulated thread to unwind it once its threadgroup has failed.
+struct Abort {};
+
+enum class Wait { kNone, kBarrier, kCollective };
+
+struct Fiber {
+  ucontext_t context{};
+  void* stack = nullptr;
+  uint32_t index = 0;
+  rt::Position local{};
+  uint32_t lane = 0, simdgroup = 0;
+  bool done = false;
+  bool runnable = true;
+  Wait wait = Wait::kNone;
+  const char* wait_op = "";
+  const char* wait_file = "";
+  int wait_line = 0;
+  void* tsan_fiber = nullptr;
+  void* asan_fake_stack = nullptr;
+};
+
+struct Simdgroup {
+  uint32_t lanes = 0;
+  uint32_t arrived = 0;
+  alignas(16) unsigned char inputs[kSimdWidth][rt::kMaxCollectiveBytes];
+  alignas(16) unsigned char outputs[kSimdWidth][rt::kMaxCollectiveBytes];
+  int32_t args[kSimdWidth];
+};
+
+struct LaunchState {
+  const Launch* launch;
+  void (*thunk)();
+  std::vector<void*> buffers;                  // by index, null = unbound
+  std::vector<const FunctionConstant*> constants;  // by index, null = undefined
+  std::vector<size_t> threadgroup_lengths;     // by index, 0 = unbound
+  size_t threadgroup_arguments_bytes = 0;
+};
+
+// One threadgroup in flight on one OS thread.
+struct Group {
+  const LaunchState* state = nullptr;
+  rt::Position position{};
+  uint32_t threads = 0;
+  std::vector<Fiber> fibers;
+  std::vector<Simdgroup> simdgroups;
+  uint32_t barrier_arrived = 0;
+  char barrier_sync = 0, start_sync = 0, end_sync = 0;
+  std::vector<unsigned char> arena;
+  std::vector<std::pair<const void*, size_t>> variables;  // key -> offset
+  std::vector<size_t> argument_offsets;                   // [[threadgroup(n)]] -> offset
+  size_t used = 0;
+  bool failed = false;
+  std::string error;
+  Fiber* current = nullptr;
+  ucontext_t scheduler{};
+  void* scheduler_tsan = nullptr;
+  const void* scheduler_stack = nullptr;
+  size_t scheduler_stack_bytes = 0;
+};
+
+thread_local Group* t_group = nullptr;
+thread_local Fiber* t_starting = nullptr;
+
+Group& group() {
+  if (!t_group || !t_group->current) throw SimulatorError("MSL runtime function called outside a kernel");
+  return *t_group;
+}
+
+std::string where(const char* file, int line) {
+  std::string f = file ? file : "";
+  const size_t slash = f.find_last_of('/');
+  return (slash == std::string::npos ? f : f.substr(slash + 1)) + ":" + std::to_string(line);
+}
+
+void set_error(Group& g, const std::string& message) {
+  if (!g.failed) {
+    g.failed = true;
+    g.error = message;
+  }
+}
+
+// Fiber -> scheduler. Returns when the scheduler resumes this fiber (never, when `final`).
+void yield_to_scheduler(Group& g, Fiber& f, bool final) {
+  // Read the bookkeeping untracked, but switch with no ignore left open: a final switch never returns.
+  void* scheduler_tsan;
+  const void* scheduler_stack;
+  size_t scheduler_stack_bytes;
+  void** fake_stack;
+  {
+    Untracked untracked;
+    scheduler_tsan = g.scheduler_tsan;
+    scheduler_stack = g.scheduler_stack;
+    scheduler_stack_bytes = g.scheduler_stack_bytes;
+    fake_stack = final ? nullptr : &f.asan_fake_stack;
+  }
+#if defined(__SANITIZE_THREAD__)
+  __tsan_switch_to_fiber(scheduler_tsan, 1 /* __tsan_switch_to_fiber_no_sync */);
+#else
+  (void)scheduler_tsan;
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+  __sanitizer_start_switch_fiber(fake_stack, scheduler_stack, scheduler_stack_bytes);
+#else
+  (void)fake_stack;
+  (void)scheduler_stack;
+  (void)scheduler_stack_bytes;
+#endif
+  swapcontext(&f.context, &g.scheduler);
+#if defined(__SANITIZE_ADDRESS__)
+  __sanitizer_finish_switch_fiber(f.asan_fake_stack, nullptr, nullptr);
+#endif
+}
+
+// Blocks the current fiber until a rendezvous releases it; unwinds it if the threadgroup failed meanwhile.
+void block(Group& g, Fiber& f) {
+  f.runnable = false;
+  yield_to_scheduler(g, f, false);
+  if (g.failed) throw Abort{};
+}
+
+void fiber_entry() {
+  Fiber* f;
+  Group* g;
+  {
+    Untracked untracked;
+    f = t_starting;
+    g = t_group;
+  }
+#if defined(__SANITIZE_ADDRESS__)
+  __sanitizer_finish_switch_fiber(nullptr, &g->scheduler_stack, &g->scheduler_stack_bytes);
+#endif
+  sync_acquire(&g->start_sync);
+  try {
+    g->state->thunk();
+  } catch (const Abort&) {
+  } catch (const std::exception& e) {
+    Untracked untracked;
+    set_error(*g, std::string("the kernel threw: ") + e.what());
+  }
+  {
+    Untracked untracked;
+    f->done = true;
+    f->wait = Wait::kNone;
+  }
+  sync_release(&g->end_sync);
+  yield_to_scheduler(*g, *f, true);
+}
+
+// Fiber stacks of one OS thread, reused by its threadgroups; each has a guard page below it.
+class StackPool {
+ public:
+  ~StackPool() {
+    for (void* s : stacks_) munmap(static_cast<char*>(s) - page(), kStackBytes + page());
+  }
+  void* get(size_t i) {
+    while (stacks_.size() <= i) {
+      void* m = mmap(nullptr, kStackBytes + page(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (m == MAP_FAILED) throw SimulatorError("cannot allocate simulated thread stacks");
+      mprotect(m, page(), PROT_NONE);
+      stacks_.push_back(static_cast<char*>(m) + page());
+    }
+    return stacks_[i];
+  }
+
+ private:
+  static size_t page() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
+  std::vector<void*> stacks_;
+};
+
+std::string describe_stuck(const Group& g) {
+  std::ostringstream out;
+  const Fiber* at_barrier = nullptr;
+  uint32_t barrier_waiting = 0, exited = 0;
+  for (const Fiber& f : g.fibers) {
+    if (f.done) ++exited;
+    if (f.wait == Wait::kBarrier) {
+      ++barrier_waiting;
+      at_barrier = &f;
+    }
+  }
+  for (size_t s = 0; s < g.simdgroups.size(); ++s) {
+    uint32_t waiting = 0, gone = 0;
+    const Fiber* example = nullptr;
+    for (uint32_t l = 0; l < g.simdgroups[s].lanes; ++l) {
+      const Fiber& f = g.fibers[s * kSimdWidth + l];
+      if (f.wait == Wait::kCollective) {
+        ++waiting;
+        example = &f;
+      }
+      if (f.done) ++gone;
+    }
+    if (example) {
+      const uint32_t elsewhere = g.simdgroups[s].lanes - waiting - gone;
+      out << example->wait_op << " at " << where(example->wait_file, example->wait_line) << " reached by " << waiting
+          << " of " << g.simdgroups[s].lanes << " lanes of simdgroup " << s << " (" << gone << " exited";
+      if (elsewhere) out << ", " << elsewhere << " elsewhere";
+      out << "); ";
+    }
+  }
+  if (at_barrier) {
+    out << "threadgroup_barrier at " << where(at_barrier->wait_file, at_barrier->wait_line) << " reached by "
+        << barrier_waiting << " of " << g.threads << " threads (" << exited << " exited); ";
+  }
+  std::string s = out.str();
+  return "no thread can proceed: " + (s.empty() ? std::string("unknown wait") : s.substr(0, s.size() - 2));
+}
+
+// Not inlined: swapcontext returns twice, and locals of an inlining caller could be clobbered.
+__attribute__((noinline)) void run_group(Group& g, StackPool& stacks) {
+  t_group = &g;
+  {
+    // Poison threadgroup memory so that reads of unwritten elements show (NaN for floats).
+    std::fill(g.arena.begin(), g.arena.end(), static_cast<unsigned char>(0xff));
+    g.variables.clear();
+    g.used = g.state->threadgroup_arguments_bytes;
+    g.failed = false;
+    g.error.clear();
+    g.barrier_arrived = 0;
+    for (Simdgroup& s : g.simdgroups) s.arrived = 0;
+  }
+#if defined(__SANITIZE_THREAD__)
+  g.scheduler_tsan = __tsan_get_current_fiber();
+#endif
+  sync_release(&g.start_sync);
+  const rt::Position size{g.state->launch->threads_per_threadgroup.x, g.state->launch->threads_per_threadgroup.y,
+                          g.state->launch->threads_per_threadgroup.z};
+  for (uint32_t i = 0; i < g.threads; ++i) {
+    Fiber& f = g.fibers[i];
+    f = Fiber();
+    f.index = i;
+    f.local = {i % size.x, (i / size.x) % size.y, i / (size.x * size.y)};
+    f.lane = i % kSimdWidth;
+    f.simdgroup = i / kSimdWidth;
+    f.stack = stacks.get(i);
+    getcontext(&f.context);
+    f.context.uc_stack.ss_sp = f.stack;
+    f.context.uc_stack.ss_size = kStackBytes;
+    f.context.uc_link = nullptr;
+    makecontext(&f.context, fiber_entry, 0);
+#if defined(__SANITIZE_THREAD__)
+    f.tsan_fiber = __tsan_create_fiber(0);
+#endif
+  }
+  for (;;) {
+    bool ran = false;
+    bool all_done = true;
+    for (Fiber& f : g.fibers) {
+      if (f.done) continue;
+      all_done = false;
+      if (!f.runnable) continue;
+      ran = true;
+      g.current = &f;
+      t_starting = &f;
+#if defined(__SANITIZE_THREAD__)
+      __tsan_switch_to_fiber(f.tsan_fiber, 1 /* __tsan_switch_to_fiber_no_sync */);
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+      void* fake_stack = nullptr;
+      __sanitizer_start_switch_fiber(&fake_stack, f.stack, kStackBytes);
+#endif
+      swapcontext(&g.scheduler, &f.context);
+#if defined(__SANITIZE_ADDRESS__)
+      __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#endif
+      g.current = nullptr;
+    }
+    if (all_done) break;
+    if (!ran) {
+      // Nothing can run: a rendezvous that will never complete. Report it and unwind every blocked fiber.
+      set_error(g, describe_stuck(g));
+      for (Fiber& f : g.fibers) {
+        if (!f.done) f.runnable = true;
+      }
+    }
+  }
+  sync_acquire(&g.end_sync);
+#if defined(__SANITIZE_THREAD__)
+  for (Fiber& f : g.fibers) __tsan_destroy_fiber(f.tsan_fiber);
+#endif
+  t_group = nullptr;
+}
+
+}  // namespace
+
+void register_kernel(const char* host_name, void (*thunk)(), const char* source) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  registry()[host_name] = Kernel{thunk, source};
+}
+
+bool has_kernel(const std::string& host_name) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  return registry().count(host_name) != 0;
+}
+
+void run(const Launch& launch) {
+  const std::string name = "kernel " + launch.kernel + ": ";
+  LaunchState state;
+  state.launch = &launch;
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    auto it = registry().find(launch.kernel);
+    if (it == registry().end()) throw SimulatorError("no kernel named " + launch.kernel + " is compiled in");
+    state.thunk = it->second.thunk;
+  }
+  const uint64_t threads = launch.threads_per_threadgroup.count();
+  if (threads == 0 || threads > kMaxThreadsPerThreadgroup) {
+    throw SimulatorError(name + std::to_string(threads) + " threads per threadgroup (1.." +
+                         std::to_string(kMaxThreadsPerThreadgroup) + " allowed)");
+  }
+  if (launch.threadgroups.count() == 0) throw SimulatorError(name + "empty grid");
+  for (const BufferBinding& b : launch.buffers) {
+    if (b.index >= 31) throw SimulatorError(name + "buffer index " + std::to_string(b.index) + " (0..30 allowed)");
+    if (!b.data) throw SimulatorError(name + "buffer " + std::to_string(b.index) + " is null");
+    if (state.buffers.size() <= b.index) state.buffers.resize(b.index + 1, nullptr);
+    state.buffers[b.index] = b.data;
+  }
+  for (const FunctionConstant& c : launch.constants) {
+    if (state.constants.size() <= c.index) state.constants.resize(c.index + 1, nullptr);
+    state.constants[c.index] = &c;
+  }
+  for (const ThreadgroupBinding& t : launch.threadgroup_memory) {
+    if (state.threadgroup_lengths.size() <= t.index) state.threadgroup_lengths.resize(t.index + 1, 0);
+    state.threadgroup_lengths[t.index] = (t.length + 15) & ~size_t{15};
+    state.threadgroup_arguments_bytes += state.threadgroup_lengths[t.index];
+  }
+  if (state.threadgroup_arguments_bytes > kThreadgroupMemoryLimit) {
+    throw SimulatorError(name + "threadgroup memory arguments take " +
+                         std::to_string(state.threadgroup_arguments_bytes) + " bytes, over the 32 KB limit");
+  }
+
+  const uint64_t groups = launch.threadgroups.count();
+  unsigned workers = launch.workers ? launch.workers : std::max(1u, std::thread::hardware_concurrency());
+  workers = static_cast<unsigned>(std::min<uint64_t>(workers, groups));
+  std::atomic<uint64_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex error_mutex;
+  std::string first_error;
+
+  auto work = [&] {
+    StackPool stacks;
+    Group g;
+    g.state = &state;
+    g.threads = static_cast<uint32_t>(threads);
+    g.fibers.resize(threads);
+    g.simdgroups.resize((threads + kSimdWidth - 1) / kSimdWidth);
+    for (size_t s = 0; s < g.simdgroups.size(); ++s) {
+      g.simdgroups[s].lanes = static_cast<uint32_t>(std::min<uint64_t>(kSimdWidth, threads - s * kSimdWidth));
+    }
+    // Room past the limit so that an over-limit request is seen and reported, not written out of bounds.
+    g.arena.resize(2 * kThreadgroupMemoryLimit);
+    size_t offset = 0;
+    g.argument_offsets.assign(state.threadgroup_lengths.size(), 0);
+    for (size_t i = 0; i < state.threadgroup_lengths.size(); ++i) {
+      g.argument_offsets[i] = offset;
+      offset += state.threadgroup_lengths[i];
+    }
+    try {
+      for (uint64_t i; !stop.load() && (i = next.fetch_add(1)) < groups;) {
+        const Size3& grid = launch.threadgroups;
+        g.position = {static_cast<uint32_t>(i % grid.x), static_cast<uint32_t>((i / grid.x) % grid.y),
+                      static_cast<uint32_t>(i / (static_cast<uint64_t>(grid.x) * grid.y))};
+        run_group(g, stacks);
+        if (g.failed) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (first_error.empty()) {
+            first_error = name + g.error + " (threadgroup " + std::to_string(g.position.x) + "," +
+                          std::to_string(g.position.y) + "," + std::to_string(g.position.z) + ")";
+          }
+          stop.store(true);
+        }
+      }
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (first_error.empty()) first_error = name + e.what();
+      stop.store(true);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned w = 1; w < workers; ++w) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  if (!first_error.empty()) throw SimulatorError(first_error);
+}
+
+namespace rt {
+
+Position thread_position_in_threadgroup() {
+  Untracked untracked;
+  return group().current->local;
+}
+
+Position threadgroup_position_in_grid() {
+  Untracked untracked;
+  return group().position;
+}
+
+Position threads_per_threadgroup() {
+  Untracked untracked;
+  const Size3& s = group().state->launch->threads_per_threadgroup;
+  return {s.x, s.y, s.z};
+}
+
+Position threadgroups_per_grid() {
+  Untracked untracked;
+  const Size3& s = group().state->launch->threadgroups;
+  return {s.x, s.y, s.z};
+}
+
+Position thread_position_in_grid() {
+  Untracked untracked;
+  Group& g = group();
+  const Size3& s = g.state->launch->threads_per_threadgroup;
+  const Position l = g.current->local;
+  return {g.position.x * s.x + l.x, g.position.y * s.y + l.y, g.position.z * s.z + l.z};
+}
+
+uint32_t thread_index_in_threadgroup() {
+  Untracked untracked;
+  return group().current->index;
+}
+
+uint32_t thread_index_in_simdgroup() {
+  Untracked untracked;
+  return group().current->lane;
+}
+
+uint32_t simdgroup_index_in_threadgroup() {
+  Untracked untracked;
+  return group().current->simdgroup;
+}
+
+uint32_t simdgroups_per_threadgroup() {
+  Untracked untracked;
+  return static_cast<uint32_t>(group().simdgroups.size());
+}
+
+uint32_t threads_per_simdgroup() { return kSimdWidth; }
+
+void* buffer(uint32_t index) {
+  void* p;
+  {
+    Untracked untracked;
+    const LaunchState& s = *group().state;
+    p = index < s.buffers.size() ? s.buffers[index] : nullptr;
+  }
+  if (!p) fail(("buffer(" + std::to_string(index) + ") is not bound").c_str(), nullptr, 0);
+  return p;
+}
+
+void* threadgroup_argument(uint32_t index) {
+  void* p = nullptr;
+  {
+    Untracked untracked;
+    Group& g = group();
+    if (index < g.state->threadgroup_lengths.size() && g.state->threadgroup_lengths[index] != 0) {
+      p = g.arena.data() + g.argument_offsets[index];
+    }
+  }
+  if (!p) fail(("threadgroup(" + std::to_string(index) + ") has no length set").c_str(), nullptr, 0);
+  return p;
+}
+
+const FunctionConstant* function_constant(uint32_t index) {
+  Untracked untracked;
+  const LaunchState& s = *group().state;
+  return index < s.constants.size() ? s.constants[index] : nullptr;
+}
+
+void* threadgroup_variable(const void* key, size_t bytes, size_t alignment) {
+  size_t over = 0;
+  void* p = nullptr;
+  {
+    Untracked untracked;
+    Group& g = group();
+    for (const auto& [k, offset] : g.variables) {
+      if (k == key) return g.arena.data() + offset;
+    }
+    const size_t offset = (g.used + alignment - 1) / alignment * alignment;
+    if (offset + bytes > kThreadgroupMemoryLimit) {
+      over = offset + bytes;
+    } else {
+      g.used = offset + bytes;
+      g.variables.emplace_back(key, offset);
+      p = g.arena.data() + offset;
+    }
+  }
+  if (!p) {
+    fail(("threadgroup memory needs " + std::to_string(over) + " bytes, over the 32 KB limit").c_str(), nullptr, 0);
+  }
+  return p;
+}
+
+void fail(const char* what, const char* file, int line) {
+  {
+    Untracked untracked;
+    Group& g = group();
+    set_error(g, file ? std::string(what) + " at " + where(file, line) : std::string(what));
+  }
+  throw Abort{};
+}
+
+void threadgroup_barrier(const char* file, int line) {
+  bool last;
+  {
+    Untracked untracked;
+    Group& g = group();
+    if (g.failed) throw Abort{};
+    Fiber& f = *g.current;
+    f.wait = Wait::kBarrier;
+    f.wait_op = "threadgroup_barrier";
+    f.wait_file = file;
+    f.wait_line = line;
+    last = ++g.barrier_arrived == g.threads;
+  }
+  Group& g = *t_group;
+  sync_release(&g.barrier_sync);
+  if (!last) {
+    {
+      Untracked untracked;
+      block(g, *g.current);
+    }
+    sync_acquire(&g.barrier_sync);
+    return;
+  }
+  {
+    Untracked untracked;
+    for (const Fiber& f : g.fibers) {
+      if (f.wait_line != line || std::strcmp(f.wait_file, file) != 0) {
+        set_error(g, "threadgroup_barrier reached at different places: " + where(file, line) + " and " +
+                         where(f.wait_file, f.wait_line));
+        throw Abort{};
+      }
+    }
+    g.barrier_arrived = 0;
+    for (Fiber& f : g.fibers) {
+      f.wait = Wait::kNone;
+      f.runnable = true;
+    }
+  }
+  sync_acquire(&g.barrier_sync);
+}
+
+void simd_collective(const char* op, const char* file, int line, const void* value, void* result, size_t size,
+                     int32_t arg, CollectiveFn compute) {
+  bool last;
+  Group* gp;
+  Simdgroup* sp;
+  Fiber* fp;
+  {
+    Untracked untracked;
+    gp = &group();
+    if (gp->failed) throw Abort{};
+    fp = gp->current;
+    sp = &gp->simdgroups[fp->simdgroup];
+    std::memcpy(sp->inputs[fp->lane], value, size);
+    sp->args[fp->lane] = arg;
+    fp->wait = Wait::kCollective;
+    fp->wait_op = op;
+    fp->wait_file = file;
+    fp->wait_line = line;
+    last = ++sp->arrived == sp->lanes;
+  }
+  sync_release(sp);
+  if (!last) {
+    {
+      Untracked untracked;
+      block(*gp, *fp);
+    }
+    sync_acquire(sp);
+    Untracked untracked;
+    std::memcpy(result, sp->outputs[fp->lane], size);
+    return;
+  }
+  sync_acquire(sp);
+  Untracked untracked;
+  const uint32_t base = fp->simdgroup * kSimdWidth;
+  for (uint32_t l = 0; l < sp->lanes; ++l) {
+    const Fiber& f = gp->fibers[base + l];
+    if (std::strcmp(f.wait_op, op) != 0 || f.wait_line != line || std::strcmp(f.wait_file, file) != 0) {
+      set_error(*gp, std::string("lanes of simdgroup ") + std::to_string(fp->simdgroup) +
+                         " are at different SIMD operations: " + f.wait_op + " at " + where(f.wait_file, f.wait_line) +
+                         " and " + op + " at " + where(file, line));
+      throw Abort{};
+    }
+  }
+  compute(&sp->inputs[0][0], &sp->outputs[0][0], sp->args, sp->lanes, size);
+  sp->arrived = 0;
+  for (uint32_t l = 0; l < sp->lanes; ++l) {
+    Fiber& f = gp->fibers[base + l];
+    f.wait = Wait::kNone;
+    f.runnable = true;
+  }
+  std::memcpy(result, sp->outputs[fp->lane], size);
+  sync_release(sp);
+}
+
+}  // namespace rt
+}  // namespace msl
