@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "backend/simulator_backend.h"
 #include "router/log.h"
 #include "router/override.h"
 #include "router/reason.h"
@@ -41,12 +42,20 @@ int32_t dtype_code(int dtype) {
 std::string load_torch() { return torch::load_shim(); }
 
 std::string select_backend(int request) {
-  if (request < 0 || request > 2) throw std::invalid_argument("unknown backend request " + std::to_string(request));
-  router::configure(router::mode(), nullptr);
+  static backend::SimulatorBackend simulator;
   switch (request) {
-    case 1: throw std::runtime_error("ai.djl.metal.backend=metal: no Metal device on this platform (Metal needs macOS on Apple silicon)");
-    case 2: throw std::runtime_error("ai.djl.metal.backend=simulator: this build has no MSL simulator backend");
-    default: return "no Metal device on this platform (Metal needs macOS on Apple silicon)";
+    case 0:
+      // The simulator is never chosen silently: it verifies kernels, it is not fast.
+      router::configure(router::mode(), nullptr);
+      return "no Metal device on this platform (Metal needs macOS on Apple silicon)";
+    case 1:
+      throw std::runtime_error(
+          "ai.djl.metal.backend=metal: no Metal device on this platform (Metal needs macOS on Apple silicon)");
+    case 2:
+      router::configure(router::mode(), &simulator);
+      return "requested: the Metal kernels executed by the MSL simulator on the CPU, for verification, not speed";
+    default:
+      throw std::invalid_argument("unknown backend request " + std::to_string(request));
   }
 }
 

@@ -114,7 +114,9 @@ struct Untracked {
 #endif
 };
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// AddressSanitizer clears a stack's shadow on every swapcontext, so its stacks stay as small as the kernels
+// allow; ThreadSanitizer's instrumented frames need more room.
+#if defined(__SANITIZE_THREAD__)
 constexpr size_t kStackBytes = 1 << 20;
 #else
 constexpr size_t kStackBytes = 256 << 10;
@@ -283,26 +285,53 @@ void fiber_entry() {
   yield_to_scheduler(*g, *f, true);
 }
 
-// Fiber stacks of one OS thread, reused by its threadgroups; each has a guard page below it.
+// Fiber stacks, each with a guard page below it. Kept for the life of the process and handed to
+// whichever worker needs them, so launches do not map and unmap stacks again.
 class StackPool {
  public:
   ~StackPool() {
-    for (void* s : stacks_) munmap(static_cast<char*>(s) - page(), kStackBytes + page());
+    for (void* s : stacks_) release(s);
   }
-  void* get(size_t i) {
-    while (stacks_.size() <= i) {
-      void* m = mmap(nullptr, kStackBytes + page(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (m == MAP_FAILED) throw SimulatorError("cannot allocate simulated thread stacks");
-      mprotect(m, page(), PROT_NONE);
-      stacks_.push_back(static_cast<char*>(m) + page());
+  // Stacks for `count` fibers, exclusively the caller's until it gives them back.
+  std::vector<void*> take(size_t count) {
+    std::vector<void*> out;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      while (out.size() < count && !free_.empty()) {
+        out.push_back(free_.back());
+        free_.pop_back();
+      }
     }
-    return stacks_[i];
+    while (out.size() < count) {
+      void* m = mmap(nullptr, kStackBytes + page(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (m == MAP_FAILED) {
+        give_back(out);
+        throw SimulatorError("cannot allocate simulated thread stacks");
+      }
+      mprotect(m, page(), PROT_NONE);
+      out.push_back(static_cast<char*>(m) + page());
+      std::lock_guard<std::mutex> lock(mutex_);
+      stacks_.push_back(out.back());
+    }
+    return out;
+  }
+  void give_back(const std::vector<void*>& stacks) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_.insert(free_.end(), stacks.begin(), stacks.end());
   }
 
  private:
   static size_t page() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
-  std::vector<void*> stacks_;
+  static void release(void* s) { munmap(static_cast<char*>(s) - page(), kStackBytes + page()); }
+  std::mutex mutex_;
+  std::vector<void*> stacks_;  // every stack ever mapped
+  std::vector<void*> free_;
 };
+
+StackPool& stack_pool() {
+  static StackPool pool;
+  return pool;
+}
 
 std::string describe_stuck(const Group& g) {
   std::ostringstream out;
@@ -343,7 +372,7 @@ std::string describe_stuck(const Group& g) {
 }
 
 // Not inlined: swapcontext returns twice, and locals of an inlining caller could be clobbered.
-__attribute__((noinline)) void run_group(Group& g, StackPool& stacks) {
+__attribute__((noinline)) void run_group(Group& g, const std::vector<void*>& stacks) {
   t_group = &g;
   {
     // Poison threadgroup memory so that reads of unwritten elements show (NaN for floats).
@@ -368,7 +397,7 @@ __attribute__((noinline)) void run_group(Group& g, StackPool& stacks) {
     f.local = {i % size.x, (i / size.x) % size.y, i / (size.x * size.y)};
     f.lane = i % kSimdWidth;
     f.simdgroup = i / kSimdWidth;
-    f.stack = stacks.get(i);
+    f.stack = stacks[i];
     getcontext(&f.context);
     f.context.uc_stack.ss_sp = f.stack;
     f.context.uc_stack.ss_size = kStackBytes;
@@ -474,7 +503,6 @@ void run(const Launch& launch) {
   std::string first_error;
 
   auto work = [&] {
-    StackPool stacks;
     Group g;
     g.state = &state;
     g.threads = static_cast<uint32_t>(threads);
@@ -491,7 +519,9 @@ void run(const Launch& launch) {
       g.argument_offsets[i] = offset;
       offset += state.threadgroup_lengths[i];
     }
+    std::vector<void*> stacks;
     try {
+      stacks = stack_pool().take(threads);
       for (uint64_t i; !stop.load() && (i = next.fetch_add(1)) < groups;) {
         const Size3& grid = launch.threadgroups;
         g.position = {static_cast<uint32_t>(i % grid.x), static_cast<uint32_t>((i / grid.x) % grid.y),
@@ -511,6 +541,7 @@ void run(const Launch& launch) {
       if (first_error.empty()) first_error = name + e.what();
       stop.store(true);
     }
+    stack_pool().give_back(stacks);
   };
   std::vector<std::thread> pool;
   for (unsigned w = 1; w < workers; ++w) pool.emplace_back(work);
@@ -582,6 +613,12 @@ void* buffer(uint32_t index) {
   }
   if (!p) fail(("buffer(" + std::to_string(index) + ") is not bound").c_str(), nullptr, 0);
   return p;
+}
+
+void* optional_buffer(uint32_t index) {
+  Untracked untracked;
+  const LaunchState& s = *group().state;
+  return index < s.buffers.size() ? s.buffers[index] : nullptr;
 }
 
 void* threadgroup_argument(uint32_t index) {

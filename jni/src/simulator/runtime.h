@@ -26,6 +26,7 @@ uint32_t simdgroups_per_threadgroup();
 uint32_t threads_per_simdgroup();
 
 void* buffer(uint32_t index);
+void* optional_buffer(uint32_t index);  // null when unbound
 void* threadgroup_argument(uint32_t index);
 
 // The value of a function constant, or null if the launch leaves it undefined.

@@ -5,6 +5,7 @@
 //
 // Rewrites (comments and string literals are left alone):
 //   [[buffer(n)]], [[threadgroup(n)]], position attributes  -> default arguments read from the launch
+//   [[buffer(n), function_constant(c)]]                      -> the same, null when not bound
 //   constant T x [[function_constant(n)]];                   -> a lazily read msl::function_constant<T>
 //   threadgroup T x[N]; inside a function                     -> storage shared by the threadgroup
 //   template [[host_name("k")]] [[kernel]] decltype(f<..>) f<..>;  -> registration of f<..> as "k"
@@ -163,9 +164,12 @@ int main(int argc, char** argv) {
     return false;
   };
 
-  const std::regex function_constant(R"(^function_constant\s*\(\s*(\d+)\s*\)$)");
+  const std::regex function_constant(R"(^function_constant\s*\(\s*([^()]+?)\s*\)$)");
   const std::regex host_name(R"(^host_name\s*\(\s*\"([^\"]*)\"\s*\)$)");
-  const std::regex index_attr(R"(^(buffer|threadgroup)\s*\(\s*(\d+)\s*\)$)");
+  // [[buffer(n)]], [[threadgroup(n)]]; with `, function_constant(c)` the argument exists only when c is
+  // true (unbound then reads as null instead of failing).
+  const std::regex index_attr(
+      R"(^(buffer|threadgroup)\s*\(\s*([^()]+?)\s*\)\s*(,\s*function_constant\s*\(\s*[A-Za-z_]\w*\s*\))?$)");
   const std::regex kernel_after(R"(^\s*void\s+([A-Za-z_]\w*)\s*\()");
 
   for (size_t p = m.find("[["); p != std::string::npos; p = m.find("[[", p + 2)) {
@@ -216,7 +220,8 @@ int main(int argc, char** argv) {
       if (!templated && std::regex_search(after, k, kernel_after)) registrations.push_back({k[1], k[1].str()});
       edits.push_back({p, end, std::string(end - p, ' ')});
     } else if (std::regex_match(content, match, index_attr)) {
-      const std::string fn = match[1] == "buffer" ? "buffer_argument" : "threadgroup_argument";
+      std::string fn = match[1] == "buffer" ? "buffer_argument" : "threadgroup_argument";
+      if (match[3].matched) fn = "optional_" + fn;
       edits.push_back({p, end, " = ::msl::" + fn + "(" + match[2].str() + ")"});
     } else if (position_attributes().count(content)) {
       edits.push_back({p, end, " = " + position_attributes().at(content)});

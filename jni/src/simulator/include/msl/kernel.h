@@ -27,6 +27,17 @@ struct BufferArgument {
 
 inline BufferArgument buffer_argument(uint32_t index) { return {index}; }
 
+// [[buffer(n), function_constant(c)]]: the argument exists only when c is true; unbound, it is null.
+struct OptionalBufferArgument {
+  uint32_t index;
+  template <typename T>
+  operator T*() const {  // NOLINT: implicit by design
+    return static_cast<T*>(rt::optional_buffer(index));
+  }
+};
+
+inline OptionalBufferArgument optional_buffer_argument(uint32_t index) { return {index}; }
+
 // [[threadgroup(n)]]
 struct ThreadgroupArgument {
   uint32_t index;

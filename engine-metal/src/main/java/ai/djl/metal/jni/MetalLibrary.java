@@ -17,10 +17,11 @@ import org.bytedeco.javacpp.annotation.StdString;
  * <p>Internal API: use {@link ai.djl.metal.sdpa.Attention} and {@link ai.djl.metal.engine.MetalEngine}.
  * Tensor handles are PyTorch {@code at::Tensor*} values as returned by {@code PtNDArray.getHandle()}.
  */
+// JavaCPP passes link libraries in reverse order; the static core must come before what it uses.
 @Platform(
         compiler = "cpp17",
         include = "bridge/bridge.h",
-        link = {"djl_metal_core", "dl"})
+        link = {"dl", "djl_metal_simulator", "djl_metal_kernels", "djl_metal_core"})
 @Namespace("djl_metal::bridge")
 public final class MetalLibrary {
 

@@ -51,6 +51,11 @@ public final class SdpaModule {
     public double dropoutP;
     /** Sequence length SDPA sees for key/value with {@link Layout#KV_CACHE_SLICE}. */
     public long lenK;
+    /**
+     * Computes in float64 on inputs first rounded to {@link #dtype}: PyTorch's float64 answer to the same
+     * rounded question, as the reference for a native kernel.
+     */
+    public boolean float64Reference;
 
     public SdpaModule(String name) {
         this.name = name;
@@ -88,6 +93,9 @@ public final class SdpaModule {
         List<String> body = new ArrayList<>();
         for (String t : new String[] {"q", "k", "v"}) {
             body.add(t + "0 = torch.to(" + t + ", " + dt + ")");
+            if (float64Reference) {
+                body.add(t + "0 = torch.to(" + t + "0, 7)");
+            }
             switch (layout) {
                 case TRANSPOSED:
                     body.add(t + "0 = torch.transpose(" + t + "0, 1, 2)");
@@ -105,8 +113,11 @@ public final class SdpaModule {
             }
         }
         String maskArg = "None";
-        if (mask == Mask.SAME_DTYPE) {
-            body.add("m0 = torch.to(mask, " + dt + ")");
+        if (mask == Mask.SAME_DTYPE || (float64Reference && mask == Mask.FLOAT32)) {
+            body.add("m0 = torch.to(mask, " + (mask == Mask.SAME_DTYPE ? dt : 6) + ")");
+            if (float64Reference) {
+                body.add("m0 = torch.to(m0, 7)");
+            }
             maskArg = "m0";
         } else if (mask != Mask.NONE) {
             maskArg = "mask";

@@ -1,0 +1,104 @@
+/*
+ * DJL Metal engine.
+ */
+package ai.djl.metal.it;
+
+import ai.djl.metal.it.util.Fixtures;
+import ai.djl.metal.it.util.ModelRun;
+import ai.djl.metal.it.util.Npy;
+import ai.djl.metal.it.util.PlainPyTorch;
+import ai.djl.metal.it.util.Tolerance;
+import ai.djl.metal.sdpa.Backend;
+import ai.djl.metal.sdpa.SdpaMode;
+import ai.djl.metal.sdpa.SdpaRouter;
+import ai.djl.metal.sdpa.SdpaStats;
+import ai.djl.ndarray.NDManager;
+
+import org.testng.Assert;
+import org.testng.annotations.DataProvider;
+import org.testng.annotations.Test;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code ai.djl.metal.sdpa=native} with {@code ai.djl.metal.backend=simulator}: the shared fixtures run
+ * every SDPA call through the real Metal kernels executed by the MSL simulator, with results within the
+ * dtype's tolerance of PyTorch. Runs in its own JVM (surefire execution "simulator-native").
+ */
+@Test(groups = "simulator-native")
+public class SimulatorNativeTest {
+
+    /** Whole-model outputs after layer norms and projections: float32 kernels vs PyTorch's. */
+    private static final double MODEL_TOLERANCE = 1e-4;
+
+    private Map<String, ModelRun.Result> plainModels;
+
+    @Test(groups = "simulator-native")
+    public void configuration() {
+        Assert.assertEquals(SdpaRouter.getMode(), SdpaMode.NATIVE);
+        Assert.assertEquals(SdpaRouter.getBackend(), Backend.SIMULATOR);
+    }
+
+    @DataProvider(name = "cases")
+    public Object[][] cases() {
+        List<Fixtures.SdpaCase> cases = Fixtures.sdpaCases();
+        Object[][] rows = new Object[cases.size()][];
+        for (int i = 0; i < rows.length; ++i) {
+            rows[i] = new Object[] {cases.get(i)};
+        }
+        return rows;
+    }
+
+    @Test(groups = "simulator-native", dataProvider = "cases")
+    public void fixtureCasesRunNativelyWithinTolerance(Fixtures.SdpaCase c) throws IOException {
+        try (NDManager manager = NDManager.newBaseManager("Metal")) {
+            SdpaStats before = SdpaStats.snapshot();
+            Npy.Data out = FixtureSdpaCaseTest.runJavaApi(manager, c);
+            SdpaStats delta = SdpaStats.snapshot().since(before);
+            Assert.assertEquals(delta.getNativeCalls(Backend.SIMULATOR), 1, delta.toString());
+            double error = Tolerance.maxError(out.toDoubles(), Npy.read(c.ref64).toDoubles());
+            Assert.assertTrue(error <= Tolerance.of(c.dtype), c + ": max error vs float64 " + error);
+        }
+    }
+
+    @DataProvider(name = "models")
+    public Object[][] models() {
+        List<Fixtures.Model> models = Fixtures.models();
+        Object[][] rows = new Object[models.size()][];
+        for (int i = 0; i < rows.length; ++i) {
+            rows[i] = new Object[] {models.get(i)};
+        }
+        return rows;
+    }
+
+    private synchronized ModelRun.Result plain(Fixtures.Model model) throws IOException {
+        if (plainModels == null) {
+            List<ModelRun.Request> requests = new ArrayList<>();
+            for (Fixtures.Model m : Fixtures.models()) {
+                requests.add(new ModelRun.Request(m.name, m.file, m.inputs));
+            }
+            plainModels = PlainPyTorch.run(requests);
+        }
+        return plainModels.get(model.name);
+    }
+
+    @Test(groups = "simulator-native", dataProvider = "models")
+    public void fixtureModelsRunNativelyWithinTolerance(Fixtures.Model model) throws IOException {
+        ModelRun.Result expected = plain(model);
+        SdpaStats before = SdpaStats.snapshot();
+        ModelRun.Result actual =
+                ModelRun.run("Metal", new ModelRun.Request(model.name, model.file, model.inputs));
+        SdpaStats delta = SdpaStats.snapshot().since(before);
+        Assert.assertNull(actual.error, actual.error);
+        Assert.assertEquals(delta.getNativeCalls(Backend.SIMULATOR), model.sdpaNodes, delta.toString());
+        Assert.assertEquals(delta.getTotalCalls(), model.sdpaNodes, delta.toString());
+        double error =
+                Tolerance.maxError(
+                        actual.outputs.get(model.outIndex).toDoubles(),
+                        expected.outputs.get(model.outIndex).toDoubles());
+        Assert.assertTrue(error <= MODEL_TOLERANCE, model + ": max error vs plain PyTorch " + error);
+    }
+}

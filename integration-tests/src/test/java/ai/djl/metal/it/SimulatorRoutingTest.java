@@ -1,0 +1,223 @@
+/*
+ * DJL Metal engine.
+ */
+package ai.djl.metal.it;
+
+import ai.djl.metal.it.util.ModelRun;
+import ai.djl.metal.it.util.PlainPyTorch;
+import ai.djl.metal.it.util.RandomInputs;
+import ai.djl.metal.it.util.SdpaModule;
+import ai.djl.metal.it.util.SdpaModule.Layout;
+import ai.djl.metal.it.util.SdpaModule.Mask;
+import ai.djl.metal.it.util.Tolerance;
+import ai.djl.metal.it.util.Workspace;
+import ai.djl.metal.sdpa.Backend;
+import ai.djl.metal.sdpa.FallbackReason;
+import ai.djl.metal.sdpa.SdpaRouter;
+import ai.djl.metal.sdpa.SdpaStats;
+
+import org.testng.Assert;
+import org.testng.annotations.BeforeClass;
+import org.testng.annotations.DataProvider;
+import org.testng.annotations.Test;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * With the simulator backend in auto mode, every supported argument combination runs natively (within the
+ * dtype's tolerance of PyTorch's float64 answer on the same rounded inputs) and every unsupported one falls
+ * back with its reason, bitwise equal to plain PyTorch. Runs in its own JVM (surefire execution
+ * "simulator-auto").
+ */
+@Test(groups = "simulator-auto")
+public class SimulatorRoutingTest {
+
+    private static final class Case {
+        final SdpaModule module;
+        final ModelRun.Request request;
+        final ModelRun.Request reference;
+        final FallbackReason reason;
+
+        Case(SdpaModule module, ModelRun.Request request, ModelRun.Request reference, FallbackReason reason) {
+            this.module = module;
+            this.request = request;
+            this.reference = reference;
+            this.reason = reason;
+        }
+    }
+
+    private final Map<String, Case> cases = new LinkedHashMap<>();
+    private Map<String, ModelRun.Result> plain;
+    private Path dir;
+    private RandomInputs in;
+
+    @BeforeClass
+    public void computeReferences() throws IOException {
+        Assert.assertEquals(SdpaRouter.getBackend(), Backend.SIMULATOR);
+        dir = Workspace.newDirectory("simulator-");
+        in = new RandomInputs(31337, dir);
+        long[] none = {};
+        for (String dtype : new String[] {"float32", "float16", "bfloat16"}) {
+            String p = dtype + "_";
+            add(m(p + "plain", dtype), qkv(2, 4, 37, 45, 64), null, null);
+            SdpaModule bool = m(p + "bool_mask_heads_broadcast", dtype);
+            bool.mask = Mask.BOOL;
+            add(bool, qkv(2, 3, 20, 33, 80), in.boolMask(p + "bm", new long[] {3, 25}, 2, 1, 20, 33), null);
+            SdpaModule add32 = m(p + "additive_f32_mask", dtype);
+            add32.mask = Mask.FLOAT32;
+            add(add32, qkv(1, 2, 17, 29, 96), in.additiveMask(p + "am", new long[] {5}, 17, 29), null);
+            SdpaModule same = m(p + "additive_same_dtype_mask", dtype);
+            same.mask = Mask.SAME_DTYPE;
+            add(same, qkv(2, 2, 9, 70, 128), in.additiveMask(p + "sm", none, 2, 2, 9, 70), null);
+            SdpaModule causalShort = m(p + "causal_short_queries", dtype);
+            causalShort.causal = true;
+            add(causalShort, qkv(1, 2, 11, 40, 64), null, null);
+            SdpaModule causalLong = m(p + "causal_long_queries", dtype);
+            causalLong.causal = true;
+            add(causalLong, qkv(1, 2, 70, 33, 48), null, null);
+            SdpaModule gqa = m(p + "gqa_8_over_2", dtype);
+            gqa.enableGqa = true;
+            add(gqa, shapes(new long[] {1, 8, 19, 64}, new long[] {1, 2, 23, 64}), null, null);
+            SdpaModule decode = m(p + "decode_mqa", dtype);
+            add(decode, shapes(new long[] {3, 8, 1, 128}, new long[] {3, 1, 300, 128}), null, null);
+        }
+        SdpaModule d256 = m("bfloat16_head_dim_256", "bfloat16");
+        add(d256, qkv(1, 2, 40, 70, 256), null, null);
+        SdpaModule d1 = m("float32_head_dim_1_scaled", "float32");
+        d1.scale = 0.3;
+        add(d1, qkv(1, 1, 9, 9, 1), null, null);
+        SdpaModule transposed = m("float16_transposed_views", "float16");
+        transposed.layout = Layout.TRANSPOSED;
+        add(transposed, shapes(new long[] {2, 13, 4, 32}, new long[] {2, 21, 4, 32}), null, null);
+        SdpaModule cache = m("float32_kv_cache_slice_causal", "float32");
+        cache.layout = Layout.KV_CACHE_SLICE;
+        cache.lenK = 12;
+        cache.causal = true;
+        add(cache, shapes(new long[] {1, 4, 3, 64}, new long[] {1, 4, 40, 64}), null, null);
+        SdpaModule longDecode = m("float32_split_decode", "float32");
+        add(longDecode, shapes(new long[] {1, 4, 2, 64}, new long[] {1, 4, 1100, 64}), null, null);
+        add(m("float32_3d_inputs", "float32"), shapes(new long[] {6, 5, 8}, new long[] {6, 7, 8}), null, null);
+        add(m("float32_kv_batch_broadcast", "float32"), shapes(new long[] {3, 2, 5, 8}, new long[] {1, 2, 7, 8}),
+                null, null);
+        SdpaModule negative = m("float32_negative_scale_fully_masked", "float32");
+        negative.scale = -0.5;
+        negative.mask = Mask.BOOL;
+        add(negative, qkv(1, 1, 6, 6, 16), in.boolMask("neg", new long[] {0, 4}, 6, 6), null);
+
+        SdpaModule dropout = m("fallback_dropout", "float32");
+        dropout.dropoutP = 0.2;
+        add(dropout, qkv(1, 2, 5, 7, 8), null, FallbackReason.DROPOUT).request.seed = 3;
+        add(m("fallback_float64", "float64"), qkv(1, 2, 5, 7, 8), null, FallbackReason.DTYPE);
+        add(m("fallback_head_dim_257", "float32"), qkv(1, 1, 3, 4, 257), null, FallbackReason.HEAD_DIM);
+        SdpaModule causalMask = m("fallback_causal_and_mask", "float32");
+        causalMask.causal = true;
+        causalMask.mask = Mask.BOOL;
+        add(causalMask, qkv(1, 2, 5, 7, 8), in.boolMask("cm", none, 5, 7), FallbackReason.CAUSAL_MASK);
+        SdpaModule strided = m("fallback_strided_last_dim", "float32");
+        strided.layout = Layout.STRIDED_LAST_DIM;
+        add(strided, qkv(1, 2, 5, 7, 16), null, FallbackReason.LAYOUT);
+        add(m("fallback_5d", "float32"), shapes(new long[] {1, 2, 3, 5, 8}, new long[] {1, 2, 3, 7, 8}), null,
+                FallbackReason.SHAPE);
+        add(m("fallback_query_batch_broadcast", "float32"),
+                shapes(new long[] {1, 2, 5, 8}, new long[] {2, 2, 7, 8}), null, FallbackReason.SHAPE);
+        add(m("fallback_empty_keys", "float32"), shapes(new long[] {1, 2, 5, 8}, new long[] {1, 2, 0, 8}), null,
+                FallbackReason.SIZE);
+        SdpaModule training = m("fallback_gradient", "float32");
+        Case grad = add(training, qkv(1, 2, 5, 7, 8), null, FallbackReason.GRADIENT);
+        grad.request.gradientWeights = in.normal("fallback_gradient.w", 1, 2, 5, 8);
+
+        List<ModelRun.Request> requests = new ArrayList<>();
+        for (Case c : cases.values()) {
+            requests.add(c.reference);
+        }
+        plain = PlainPyTorch.run(requests);
+    }
+
+    private static SdpaModule m(String name, String dtype) {
+        SdpaModule m = new SdpaModule(name);
+        m.dtype = dtype;
+        return m;
+    }
+
+    private static long[][] qkv(long b, long h, long lq, long lk, long d) {
+        return shapes(new long[] {b, h, lq, d}, new long[] {b, h, lk, d});
+    }
+
+    private static long[][] shapes(long[] q, long[] kv) {
+        return new long[][] {q, kv};
+    }
+
+    private Case add(SdpaModule module, long[][] shapes, Path mask, FallbackReason reason) throws IOException {
+        long[] qShape = shapes[0];
+        long[] kvShape = shapes[1];
+        if (module.layout == Layout.STRIDED_LAST_DIM) {
+            qShape = qShape.clone();
+            kvShape = kvShape.clone();
+            qShape[qShape.length - 1] *= 2;
+            kvShape[kvShape.length - 1] *= 2;
+        }
+        List<Path> inputs = new ArrayList<>();
+        inputs.add(in.normal(module.name + ".q", qShape));
+        inputs.add(in.normal(module.name + ".k", kvShape));
+        inputs.add(in.normal(module.name + ".v", kvShape));
+        if (mask != null) {
+            inputs.add(mask);
+        }
+        ModelRun.Request request = new ModelRun.Request(module.name, module.write(dir), inputs);
+        ModelRun.Request reference = request;
+        if (reason == null) {
+            SdpaModule ref = m(module.name + "_ref64", module.dtype);
+            ref.layout = module.layout;
+            ref.lenK = module.lenK;
+            ref.mask = module.mask;
+            ref.causal = module.causal;
+            ref.scale = module.scale;
+            ref.enableGqa = module.enableGqa;
+            ref.float64Reference = true;
+            reference = new ModelRun.Request(ref.name, ref.write(dir), inputs);
+        }
+        Case c = new Case(module, request, reference, reason);
+        cases.put(module.name, c);
+        return c;
+    }
+
+    @DataProvider(name = "cases")
+    public Object[][] cases() {
+        List<Object[]> rows = new ArrayList<>();
+        for (String name : cases.keySet()) {
+            rows.add(new Object[] {name});
+        }
+        return rows.toArray(new Object[0][]);
+    }
+
+    @Test(groups = "simulator-auto", dataProvider = "cases")
+    public void supportedRunNativelyOthersFallBackWithReason(String name) throws IOException {
+        Case c = cases.get(name);
+        ModelRun.Result expected = plain.get(c.reference.name);
+        Assert.assertNull(expected.error, expected.error);
+        SdpaStats before = SdpaStats.snapshot();
+        ModelRun.Result actual = ModelRun.run("Metal", c.request);
+        SdpaStats delta = SdpaStats.snapshot().since(before);
+        Assert.assertNull(actual.error, actual.error);
+        if (c.reason == null) {
+            Assert.assertEquals(delta.getNativeCalls(Backend.SIMULATOR), 1, name + ": " + delta);
+            double error = Tolerance.maxError(actual.outputs.get(0).toDoubles(), expected.outputs.get(0).toDoubles());
+            Assert.assertTrue(
+                    error <= Tolerance.of(c.module.dtype), name + ": max error vs float64 " + error);
+        } else {
+            Assert.assertEquals(delta.getFallbackCalls(c.reason), c.request.forwards, name + ": " + delta);
+            Assert.assertNull(
+                    actual.outputs.get(0).bitwiseDifference(expected.outputs.get(0)), name + " vs plain");
+            for (int i = 0; i < expected.gradients.size(); ++i) {
+                Assert.assertNull(
+                        actual.gradients.get(i).bitwiseDifference(expected.gradients.get(i)),
+                        name + " gradient " + i);
+            }
+        }
+    }
+}

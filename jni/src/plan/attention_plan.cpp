@@ -1,0 +1,168 @@
+#include "plan/attention_plan.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace djl_metal::plan {
+namespace {
+
+using router::AttentionGeometry;
+using router::Element;
+using router::MaskKind;
+
+const char* element_name(Element e) {
+  switch (e) {
+    case Element::kFloat32: return "float";
+    case Element::kFloat16: return "half";
+    case Element::kBFloat16: return "bfloat";
+  }
+  return "";
+}
+
+int64_t round_up8(int64_t d) { return (d + 7) / 8 * 8; }
+
+// Smallest capacity of the generic variants that holds the head dim.
+int generic_capacity(int64_t head_dim) {
+  for (int dmax : {32, 64, 128, 256}) {
+    if (round_up8(head_dim) <= dmax) return dmax;
+  }
+  throw std::invalid_argument("head dim " + std::to_string(head_dim) + " is above 256");
+}
+
+bool is_fast_head_dim(int64_t d) { return d == 64 || d == 80 || d == 96 || d == 128 || d == 256; }
+
+SdpaParams params_of(const AttentionGeometry& g, const OutputStrides& out) {
+  SdpaParams p{};
+  for (int i = 0; i < 3; ++i) {
+    p.q_stride[i] = g.q_stride[i];
+    p.k_stride[i] = g.k_stride[i];
+    p.v_stride[i] = g.v_stride[i];
+  }
+  p.o_stride[0] = out.batch;
+  p.o_stride[1] = out.head;
+  p.o_stride[2] = out.row;
+  for (int i = 0; i < 4; ++i) p.mask_stride[i] = g.mask_stride[i];
+  p.batch = static_cast<sdpa_int>(g.batch);
+  p.heads_q = static_cast<sdpa_int>(g.heads_q);
+  p.heads_kv = static_cast<sdpa_int>(g.heads_kv);
+  p.len_q = static_cast<sdpa_int>(g.len_q);
+  p.len_k = static_cast<sdpa_int>(g.len_k);
+  p.head_dim = static_cast<sdpa_int>(g.head_dim);
+  p.group = static_cast<sdpa_int>(g.heads_q / g.heads_kv);
+  p.splits = 1;
+  p.keys_per_split = static_cast<sdpa_int>(g.len_k);
+  p.scale = static_cast<float>(g.scale);
+  return p;
+}
+
+void add_mask_constants(const AttentionGeometry& g, std::vector<Constant>* constants) {
+  const bool has_mask = g.mask != MaskKind::kNone;
+  const int kind = g.mask == MaskKind::kAddFloat32   ? SDPA_MASK_ADD_FLOAT32
+                   : g.mask == MaskKind::kAddElement ? SDPA_MASK_ADD_ELEMENT
+                                                     : SDPA_MASK_BOOL;
+  constants->push_back({SDPA_FC_HAS_MASK, true, has_mask});
+  constants->push_back({SDPA_FC_MASK_KIND, false, kind});
+  constants->push_back({SDPA_FC_CAUSAL, true, g.is_causal});
+}
+
+std::vector<Binding> inputs(const AttentionGeometry& g) {
+  std::vector<Binding> b = {{SDPA_BUFFER_Q, Operand::kQuery},
+                            {SDPA_BUFFER_K, Operand::kKey},
+                            {SDPA_BUFFER_V, Operand::kValue},
+                            {SDPA_BUFFER_OUT, Operand::kOutput}};
+  if (g.mask != MaskKind::kNone) b.push_back({SDPA_BUFFER_MASK, Operand::kMask});
+  return b;
+}
+
+uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
+
+Plan prefill(const AttentionGeometry& g, const OutputStrides& out) {
+  const bool exact = is_fast_head_dim(g.head_dim);
+  const int dmax = exact ? static_cast<int>(g.head_dim) : generic_capacity(g.head_dim);
+  Dispatch d;
+  d.kernel = std::string("sdpa_prefill_") + element_name(g.element) + (exact ? "_d" : "_upto") + std::to_string(dmax);
+  add_mask_constants(g, &d.constants);
+  d.constants.push_back({SDPA_FC_ALIGN_Q, true, g.len_q % SDPA_PREFILL_BLOCK_Q == 0});
+  d.constants.push_back({SDPA_FC_ALIGN_K, true, g.len_k % sdpa_prefill_block_k(dmax) == 0});
+  d.buffers = inputs(g);
+  d.params = params_of(g, out);
+  d.threadgroups = {u32((g.len_q + SDPA_PREFILL_BLOCK_Q - 1) / SDPA_PREFILL_BLOCK_Q), u32(g.heads_q), u32(g.batch)};
+  d.threads = {32 * SDPA_PREFILL_SIMDGROUPS, 1, 1};
+  d.threadgroup_bytes = sdpa_prefill_threadgroup_bytes(dmax);
+  Plan plan;
+  plan.dispatches.push_back(d);
+  return plan;
+}
+
+// Keys one decode threadgroup takes before the call is split across threadgroups.
+constexpr int64_t kKeysPerSplit = 256;
+constexpr int64_t kMaxSplits = 32;
+constexpr int64_t kSplitAbove = 512;
+
+Plan decode(const AttentionGeometry& g, const OutputStrides& out) {
+  const int dmax = generic_capacity(g.head_dim);
+  const int64_t splits = g.len_k > kSplitAbove ? std::min(kMaxSplits, (g.len_k + kKeysPerSplit - 1) / kKeysPerSplit) : 1;
+  Dispatch d;
+  d.kernel = std::string("sdpa_decode_") + element_name(g.element) + "_upto" + std::to_string(dmax);
+  add_mask_constants(g, &d.constants);
+  d.constants.push_back({SDPA_FC_SPLIT, true, splits > 1});
+  d.buffers = inputs(g);
+  d.params = params_of(g, out);
+  d.params.splits = static_cast<sdpa_int>(splits);
+  d.params.keys_per_split = static_cast<sdpa_int>((g.len_k + splits - 1) / splits);
+  d.threadgroups = {u32(splits), u32(g.len_q), u32(g.batch * g.heads_q)};
+  d.threads = {32 * SDPA_DECODE_SIMDGROUPS, 1, 1};
+  d.threadgroup_bytes = sdpa_decode_threadgroup_bytes(dmax);
+  Plan plan;
+  if (splits > 1) {
+    d.buffers.push_back({SDPA_BUFFER_PARTIALS, Operand::kPartials});
+    plan.partials_bytes = static_cast<uint64_t>(g.batch * g.heads_q * g.len_q * splits) * sdpa_partial_stride(dmax) * 4;
+  }
+  plan.dispatches.push_back(d);
+  if (splits > 1) {
+    Dispatch r;
+    r.kernel = std::string("sdpa_decode_reduce_") + element_name(g.element) + "_upto" + std::to_string(dmax);
+    r.buffers = {{SDPA_BUFFER_PARTIALS, Operand::kPartials}, {SDPA_BUFFER_OUT, Operand::kOutput}};
+    r.params = d.params;
+    r.threadgroups = {1, u32(g.len_q), u32(g.batch * g.heads_q)};
+    r.threads = {32, 1, 1};
+    plan.dispatches.push_back(r);
+  }
+  return plan;
+}
+
+}  // namespace
+
+std::string Dispatch::pipeline_key() const {
+  std::string key = kernel;
+  for (const Constant& c : constants) key += "|" + std::to_string(c.index) + "=" + std::to_string(c.value);
+  return key;
+}
+
+std::vector<int64_t> output_strides(const std::vector<int64_t>& sizes) {
+  if (sizes.size() == 4) {
+    const int64_t h = sizes[1], l = sizes[2], d = sizes[3];
+    return {l * h * d, d, h * d, 1};
+  }
+  std::vector<int64_t> strides(sizes.size());
+  int64_t s = 1;
+  for (size_t i = sizes.size(); i-- > 0;) {
+    strides[i] = s;
+    s *= sizes[i];
+  }
+  return strides;
+}
+
+OutputStrides kernel_output_strides(const std::vector<int64_t>& sizes, const std::vector<int64_t>& strides) {
+  switch (sizes.size()) {
+    case 4: return {strides[0], strides[1], strides[2]};
+    case 3: return {0, strides[0], strides[1]};
+    default: return {0, 0, strides[0]};
+  }
+}
+
+Plan plan_attention(const router::AttentionGeometry& g, const OutputStrides& out) {
+  return g.len_q <= kDecodeMaxRows ? decode(g, out) : prefill(g, out);
+}
+
+}  // namespace djl_metal::plan

@@ -1,0 +1,69 @@
+// The launch plan: everything about running one attention call on the GPU kernels, decided from its
+// geometry alone — which kernel variant, function-constant values, which operand goes to which buffer
+// index, the argument block, grid and threadgroup sizes, and the split-K second pass. The simulator and
+// Metal encoders execute plans; neither decides anything about a launch.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "router/geometry.h"
+#include "sdpa_params.h"
+
+namespace djl_metal::plan {
+
+// What a buffer binding refers to; each encoder maps operands to its own memory.
+enum class Operand { kQuery, kKey, kValue, kMask, kOutput, kPartials };
+
+struct Size3 {
+  uint32_t x = 1, y = 1, z = 1;
+};
+
+struct Constant {
+  uint32_t index;
+  bool is_bool;  // else int
+  int32_t value;
+};
+
+struct Binding {
+  uint32_t index;
+  Operand operand;
+};
+
+struct Dispatch {
+  std::string kernel;  // host name in shaders/
+  std::vector<Constant> constants;
+  std::vector<Binding> buffers;
+  SdpaParams params{};  // bytes for SDPA_BUFFER_PARAMS
+  Size3 threadgroups;
+  Size3 threads;
+  uint32_t threadgroup_bytes = 0;  // statically declared by the kernel, for limits and reports
+
+  // Kernel plus function-constant values: what a compiled pipeline is cached by.
+  std::string pipeline_key() const;
+};
+
+struct Plan {
+  std::vector<Dispatch> dispatches;  // in order; each reads what the previous ones wrote
+  uint64_t partials_bytes = 0;       // scratch for Operand::kPartials, 0 if unused
+};
+
+// Output element strides (batch, head, row) as the kernels index them, for an output tensor of the
+// query's rank and the strides from output_strides().
+struct OutputStrides {
+  int64_t batch, head, row;
+};
+
+// Strides of the output tensor for the query's sizes: for 4-D queries the [batch, length, heads, dim]
+// memory order PyTorch's own CPU flash attention returns (so a following transpose(1, 2) is free),
+// contiguous otherwise.
+std::vector<int64_t> output_strides(const std::vector<int64_t>& sizes);
+OutputStrides kernel_output_strides(const std::vector<int64_t>& sizes, const std::vector<int64_t>& strides);
+
+// Query rows up to which the decode kernel is used.
+constexpr int64_t kDecodeMaxRows = SDPA_DECODE_MAX_ROWS;
+
+Plan plan_attention(const router::AttentionGeometry& g, const OutputStrides& out);
+
+}  // namespace djl_metal::plan

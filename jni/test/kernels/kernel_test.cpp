@@ -1,0 +1,360 @@
+// The SDPA kernels (shaders/*.metal) run by the MSL simulator through the same launch plan and encoder
+// as the engine, against the independent float64 reference, on fresh random inputs, with the output
+// poisoned before every run.
+//
+// Default: a fixed set of cases covering every kernel variant, mask kind, layout and edge. With
+// DJL_METAL_KERNEL_SWEEP=full: every pair of values of the sweep's parameters, plus 100 random combinations.
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <sstream>
+
+#include "check.h"
+#include "encoder/simulator_encoder.h"
+#include "kernels/reference.h"
+#include "msl/scalar.h"
+#include "plan/attention_plan.h"
+
+using djl_metal::router::AttentionGeometry;
+using djl_metal::router::Element;
+using djl_metal::router::MaskKind;
+
+namespace {
+
+enum class Layout { kContiguous, kTransposed, kCacheSlice };
+enum class MaskShape { kNone, kFull, kHeadsBroadcast, kRowBroadcast, kKeysOnly };
+
+struct Case {
+  int64_t batch = 1, heads_q = 1, heads_kv = 1, len_q = 1, len_k = 1, head_dim = 64;
+  Element element = Element::kFloat32;
+  MaskKind mask = MaskKind::kNone;
+  MaskShape mask_shape = MaskShape::kNone;
+  bool fully_masked_rows = false;
+  bool causal = false;
+  double scale = 0;  // 0 = 1/sqrt(head_dim)
+  Layout layout = Layout::kContiguous;
+  bool kv_batch_broadcast = false;
+
+  std::string describe() const {
+    static const char* el[] = {"f32", "f16", "bf16"};
+    static const char* mk[] = {"none", "bool", "add_f32", "add_el"};
+    static const char* ms[] = {"", "full", "heads_bcast", "row_bcast", "keys_only"};
+    static const char* ly[] = {"contiguous", "transposed", "cache_slice"};
+    std::ostringstream o;
+    o << "B" << batch << " H" << heads_q << "/" << heads_kv << " Lq" << len_q << " Lk" << len_k << " D" << head_dim
+      << " " << el[static_cast<int>(element)] << " mask=" << mk[static_cast<int>(mask)] << ms[static_cast<int>(mask_shape)]
+      << (fully_masked_rows ? "+empty_rows" : "") << (causal ? " causal" : "") << (scale != 0 ? " scale" : "") << " "
+      << ly[static_cast<int>(layout)] << (kv_batch_broadcast ? " kv_bcast" : "");
+    return o.str();
+  }
+};
+
+double tolerance(Element e) {
+  switch (e) {
+    case Element::kFloat32: return 1e-5;
+    case Element::kFloat16: return 3e-3;
+    case Element::kBFloat16: return 2e-2;
+  }
+  return 0;
+}
+
+size_t element_bytes(Element e) { return e == Element::kFloat32 ? 4 : 2; }
+
+// Writes float values as the element type (round to nearest even).
+void store(void* base, size_t index, float value, Element e) {
+  switch (e) {
+    case Element::kFloat32: static_cast<float*>(base)[index] = value; break;
+    case Element::kFloat16: static_cast<uint16_t*>(base)[index] = metal::detail::float_to_half(value); break;
+    case Element::kBFloat16: static_cast<uint16_t*>(base)[index] = metal::detail::float_to_bfloat(value); break;
+  }
+}
+
+std::mt19937_64 rng(20261122);
+
+std::vector<unsigned char> random_elements(size_t n, Element e) {
+  std::vector<unsigned char> bytes(n * element_bytes(e));
+  std::normal_distribution<float> normal;
+  for (size_t i = 0; i < n; ++i) store(bytes.data(), i, normal(rng), e);
+  return bytes;
+}
+
+// Runs one case; returns an empty string or what went wrong.
+std::string run_case(const Case& c) {
+  AttentionGeometry g;
+  g.batch = c.batch;
+  g.heads_q = c.heads_q;
+  g.heads_kv = c.heads_kv;
+  g.len_q = c.len_q;
+  g.len_k = c.len_k;
+  g.head_dim = c.head_dim;
+  g.element = c.element;
+  g.is_causal = c.causal;
+  g.scale = c.scale != 0 ? c.scale : 1.0 / std::sqrt(static_cast<double>(c.head_dim));
+  const int64_t B = c.batch, Hq = c.heads_q, Hk = c.heads_kv, Lq = c.len_q, Lk = c.len_k, D = c.head_dim;
+  const int64_t kv_batches = c.kv_batch_broadcast ? 1 : B;
+
+  // Query: [B, Hq, Lq, D] or transposed memory [B, Lq, Hq, D].
+  auto q = random_elements(static_cast<size_t>(B * Hq * Lq * D), c.element);
+  if (c.layout == Layout::kTransposed) {
+    g.q_stride[0] = Lq * Hq * D, g.q_stride[1] = D, g.q_stride[2] = Hq * D;
+  } else {
+    g.q_stride[0] = Hq * Lq * D, g.q_stride[1] = Lq * D, g.q_stride[2] = D;
+  }
+  // Keys and values: the same layouts, or the first Lk rows of a longer cache.
+  const int64_t cache = c.layout == Layout::kCacheSlice ? Lk + 5 : Lk;
+  auto k = random_elements(static_cast<size_t>(kv_batches * Hk * cache * D), c.element);
+  auto v = random_elements(static_cast<size_t>(kv_batches * Hk * cache * D), c.element);
+  int64_t kv_stride[3];
+  if (c.layout == Layout::kTransposed) {
+    kv_stride[0] = Lk * Hk * D, kv_stride[1] = D, kv_stride[2] = Hk * D;
+  } else {
+    kv_stride[0] = Hk * cache * D, kv_stride[1] = cache * D, kv_stride[2] = D;
+  }
+  if (c.kv_batch_broadcast) kv_stride[0] = 0;
+  for (int i = 0; i < 3; ++i) g.k_stride[i] = g.v_stride[i] = kv_stride[i];
+
+  // Mask over [B, Hq, Lq, Lk] with some dimensions broadcast (stride 0).
+  std::vector<unsigned char> mask;
+  if (c.mask != MaskKind::kNone) {
+    g.mask = c.mask;
+    int64_t mb = B, mh = Hq, mr = Lq;
+    if (c.mask_shape == MaskShape::kHeadsBroadcast) mh = 1;
+    if (c.mask_shape == MaskShape::kRowBroadcast) mh = 1, mr = 1;
+    if (c.mask_shape == MaskShape::kKeysOnly) mb = 1, mh = 1, mr = 1;
+    g.mask_stride[3] = 1;
+    g.mask_stride[2] = mr == 1 ? 0 : Lk;
+    g.mask_stride[1] = mh == 1 ? 0 : mr * Lk;
+    g.mask_stride[0] = mb == 1 ? 0 : mh * mr * Lk;
+    const size_t n = static_cast<size_t>(mb * mh * mr * Lk);
+    const Element me = c.mask == MaskKind::kAddElement ? c.element : Element::kFloat32;
+    mask.resize(c.mask == MaskKind::kBool ? n : n * element_bytes(me));
+    std::uniform_int_distribution<int> pick(0, 4);
+    std::normal_distribution<float> bias;
+    for (size_t i = 0; i < n; ++i) {
+      const size_t row = i / static_cast<size_t>(Lk);
+      const bool masked = (c.fully_masked_rows && row % 3 == 1) || pick(rng) == 0;
+      if (c.mask == MaskKind::kBool) {
+        mask[i] = masked ? 0 : 1;
+      } else {
+        store(mask.data(), i, masked ? -INFINITY : bias(rng), me);
+      }
+    }
+  }
+
+  const std::vector<int64_t> out_sizes = {B, Hq, Lq, D};
+  const std::vector<int64_t> out_strides = djl_metal::plan::output_strides(out_sizes);
+  std::vector<unsigned char> out(static_cast<size_t>(B * Hq * Lq * D) * element_bytes(c.element));
+  std::memset(out.data(), 0xcd, out.size());
+
+  const auto plan = djl_metal::plan::plan_attention(g, djl_metal::plan::kernel_output_strides(out_sizes, out_strides));
+  std::vector<float> partials(plan.partials_bytes / 4);
+  if (!partials.empty()) std::memset(partials.data(), 0xcd, partials.size() * 4);
+  djl_metal::encoder::HostOperands ops;
+  ops.query = q.data();
+  ops.key = k.data();
+  ops.value = v.data();
+  ops.mask = mask.empty() ? nullptr : mask.data();
+  ops.output = out.data();
+  ops.partials = partials.empty() ? nullptr : partials.data();
+  djl_metal::encoder::SimulatorEncoder encoder(ops);
+  for (const auto& d : plan.dispatches) encoder.encode(d);
+
+  const std::vector<double> expected = reference::sdpa(g, q.data(), k.data(), v.data(), mask.data());
+  double worst = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t h = 0; h < Hq; ++h) {
+      for (int64_t i = 0; i < Lq; ++i) {
+        for (int64_t d = 0; d < D; ++d) {
+          const int64_t at = b * out_strides[0] + h * out_strides[1] + i * out_strides[2] + d;
+          const double got = reference::load(out.data(), at, c.element);
+          const double want = expected[static_cast<size_t>(((b * Hq + h) * Lq + i) * D + d)];
+          const double error = std::fabs(got - want);
+          if (!(error <= tolerance(c.element))) {
+            std::ostringstream o;
+            o << c.describe() << " [" << plan.dispatches[0].kernel << "]: out[" << b << "," << h << "," << i << ","
+              << d << "] = " << got << ", reference " << want;
+            return o.str();
+          }
+          worst = std::max(worst, error);
+        }
+      }
+    }
+  }
+  return "";
+}
+
+void check_cases(const std::vector<Case>& cases) {
+  for (const Case& c : cases) {
+    const std::string problem = run_case(c);
+    if (!problem.empty()) check::fail(__FILE__, __LINE__, problem);
+  }
+}
+
+Case make(int64_t b, int64_t hq, int64_t hk, int64_t lq, int64_t lk, int64_t d, Element e) {
+  Case c;
+  c.batch = b, c.heads_q = hq, c.heads_kv = hk, c.len_q = lq, c.len_k = lk, c.head_dim = d, c.element = e;
+  return c;
+}
+
+}  // namespace
+
+TEST(prefill_fast_head_dims_every_dtype) {
+  std::vector<Case> cases;
+  for (Element e : {Element::kFloat32, Element::kFloat16, Element::kBFloat16}) {
+    for (int64_t d : {64, 80, 96, 128, 256}) cases.push_back(make(1, 2, 2, 37, 45, d, e));
+  }
+  check_cases(cases);
+}
+
+TEST(prefill_generic_head_dims) {
+  std::vector<Case> cases;
+  for (int64_t d : {1, 7, 16, 33, 48, 100, 200}) {
+    Case c = make(1, 1, 1, 33, 40, d, d % 2 ? Element::kFloat32 : Element::kFloat16);
+    c.scale = 0.3;
+    cases.push_back(c);
+  }
+  check_cases(cases);
+}
+
+TEST(prefill_masks_causal_and_layouts) {
+  std::vector<Case> cases;
+  for (MaskKind m : {MaskKind::kBool, MaskKind::kAddFloat32, MaskKind::kAddElement}) {
+    for (MaskShape s : {MaskShape::kFull, MaskShape::kHeadsBroadcast, MaskShape::kRowBroadcast, MaskShape::kKeysOnly}) {
+      Case c = make(2, 3, 3, 20, 33, 64, m == MaskKind::kAddElement ? Element::kBFloat16 : Element::kFloat32);
+      c.mask = m;
+      c.mask_shape = s;
+      c.fully_masked_rows = s == MaskShape::kFull || s == MaskShape::kHeadsBroadcast;
+      cases.push_back(c);
+    }
+  }
+  Case causal_short = make(1, 2, 2, 11, 40, 64, Element::kFloat32);
+  causal_short.causal = true;
+  Case causal_long = make(1, 2, 2, 70, 33, 48, Element::kFloat16);
+  causal_long.causal = true;
+  Case transposed = make(2, 4, 4, 13, 21, 32, Element::kFloat16);
+  transposed.layout = Layout::kTransposed;
+  Case cache = make(1, 4, 4, 9, 12, 64, Element::kFloat32);
+  cache.layout = Layout::kCacheSlice;
+  cache.causal = true;
+  Case gqa = make(1, 8, 2, 19, 23, 64, Element::kFloat32);
+  Case mqa = make(2, 6, 1, 16, 30, 80, Element::kBFloat16);
+  Case broadcast = make(3, 2, 2, 10, 7, 16, Element::kFloat32);
+  broadcast.kv_batch_broadcast = true;
+  Case aligned = make(1, 1, 1, 64, 64, 64, Element::kFloat32);
+  aligned.causal = true;
+  Case negative = make(1, 1, 1, 9, 9, 16, Element::kFloat32);
+  negative.scale = -0.5;
+  negative.mask = MaskKind::kBool;
+  negative.mask_shape = MaskShape::kFull;
+  negative.fully_masked_rows = true;
+  check_cases({causal_short, causal_long, transposed, cache, gqa, mqa, broadcast, aligned, negative});
+}
+
+TEST(decode_and_split_decode) {
+  std::vector<Case> cases;
+  for (Element e : {Element::kFloat32, Element::kFloat16, Element::kBFloat16}) {
+    cases.push_back(make(3, 8, 1, 1, 300, 128, e));
+  }
+  Case two_rows = make(1, 4, 2, 2, 64, 16, Element::kFloat32);
+  two_rows.mask = MaskKind::kAddFloat32;
+  two_rows.mask_shape = MaskShape::kFull;
+  two_rows.fully_masked_rows = true;
+  Case causal = make(1, 2, 2, 7, 7, 1, Element::kFloat32);
+  causal.causal = true;
+  Case split = make(1, 4, 4, 2, 1100, 64, Element::kFloat32);
+  Case split_masked = make(2, 2, 1, 1, 1024, 256, Element::kBFloat16);
+  split_masked.mask = MaskKind::kBool;
+  split_masked.mask_shape = MaskShape::kKeysOnly;
+  cases.insert(cases.end(), {two_rows, causal, split, split_masked});
+  check_cases(cases);
+}
+
+namespace {
+
+// The sweep's parameters; value indices per parameter.
+constexpr int kParams = 9;
+const std::vector<int> kValues = {2, 4, 6, 5, 7, 3, 6, 4, 2};
+
+Case sweep_case(const std::vector<int>& v) {
+  static const int64_t batches[] = {1, 3};
+  static const int64_t heads[][2] = {{1, 1}, {8, 8}, {8, 2}, {6, 1}};
+  static const int64_t lq[] = {1, 2, 7, 64, 129, 300};
+  static const int64_t lk[] = {1, 7, 64, 300, 1024};
+  static const int64_t dims[] = {1, 16, 64, 80, 96, 128, 256};
+  static const Element elements[] = {Element::kFloat32, Element::kFloat16, Element::kBFloat16};
+  Case c = make(batches[v[0]], heads[v[1]][0], heads[v[1]][1], lq[v[2]], lk[v[3]], dims[v[4]], elements[v[5]]);
+  switch (v[6]) {
+    case 1: c.causal = true; break;
+    case 2: c.mask = MaskKind::kBool, c.mask_shape = MaskShape::kFull, c.fully_masked_rows = true; break;
+    case 3: c.mask = MaskKind::kAddFloat32, c.mask_shape = MaskShape::kHeadsBroadcast; break;
+    case 4: c.mask = MaskKind::kAddElement, c.mask_shape = MaskShape::kRowBroadcast; break;
+    case 5: c.mask = MaskKind::kBool, c.mask_shape = MaskShape::kKeysOnly; break;
+    default: break;
+  }
+  if (v[7] == 1) c.layout = Layout::kTransposed;
+  if (v[7] == 2) c.layout = Layout::kCacheSlice;
+  if (v[7] == 3) c.kv_batch_broadcast = true;
+  if (v[8] == 1) c.scale = 0.2;
+  return c;
+}
+
+// Cases covering every pair of values of every two parameters (greedy covering array).
+std::vector<std::vector<int>> all_pairs() {
+  std::vector<std::vector<std::vector<std::vector<bool>>>> covered(kParams);
+  size_t uncovered = 0;
+  for (int a = 0; a < kParams; ++a) {
+    covered[a].resize(kParams);
+    for (int b = a + 1; b < kParams; ++b) {
+      covered[a][b].assign(kValues[a], std::vector<bool>(kValues[b], false));
+      uncovered += static_cast<size_t>(kValues[a] * kValues[b]);
+    }
+  }
+  std::mt19937 pick(99);
+  std::vector<std::vector<int>> rows;
+  while (uncovered > 0) {
+    std::vector<int> best;
+    size_t best_gain = 0;
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      std::vector<int> row(kParams);
+      for (int p = 0; p < kParams; ++p) row[p] = static_cast<int>(pick() % kValues[p]);
+      size_t gain = 0;
+      for (int a = 0; a < kParams; ++a) {
+        for (int b = a + 1; b < kParams; ++b) gain += !covered[a][b][row[a]][row[b]];
+      }
+      if (gain > best_gain) best_gain = gain, best = row;
+    }
+    if (best_gain == 0) continue;
+    for (int a = 0; a < kParams; ++a) {
+      for (int b = a + 1; b < kParams; ++b) {
+        if (!covered[a][b][best[a]][best[b]]) covered[a][b][best[a]][best[b]] = true, --uncovered;
+      }
+    }
+    rows.push_back(best);
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST(sweep_every_pair_of_parameter_values) {
+  const char* mode = std::getenv("DJL_METAL_KERNEL_SWEEP");
+  if (!mode || std::string(mode) != "full") {
+    std::fprintf(stderr, "(sweep skipped: set DJL_METAL_KERNEL_SWEEP=full, or mvn -Psweep)\n");
+    return;
+  }
+  std::vector<Case> cases;
+  for (const auto& row : all_pairs()) cases.push_back(sweep_case(row));
+  // And random combinations beyond pairs.
+  std::mt19937 pick(2026);
+  for (int extra = 0; extra < 100; ++extra) {
+    std::vector<int> row(kParams);
+    for (int p = 0; p < kParams; ++p) row[p] = static_cast<int>(pick() % kValues[p]);
+    cases.push_back(sweep_case(row));
+  }
+  std::fprintf(stderr, "sweep: %zu cases\n", cases.size());
+  check_cases(cases);
+}
+
+int main() { return check::run_all(); }
