@@ -1,0 +1,115 @@
+// The launch plan's decisions, checked against the rules written in shaders/README.md.
+#include "check.h"
+#include "plan/attention_plan.h"
+
+using djl_metal::plan::Dispatch;
+using djl_metal::plan::Operand;
+using djl_metal::plan::plan_attention;
+using djl_metal::router::AttentionGeometry;
+using djl_metal::router::Element;
+using djl_metal::router::MaskKind;
+
+namespace {
+
+AttentionGeometry geometry(int64_t b, int64_t hq, int64_t hk, int64_t lq, int64_t lk, int64_t d) {
+  AttentionGeometry g;
+  g.batch = b, g.heads_q = hq, g.heads_kv = hk, g.len_q = lq, g.len_k = lk, g.head_dim = d;
+  g.q_stride[0] = hq * lq * d, g.q_stride[1] = lq * d, g.q_stride[2] = d;
+  g.k_stride[0] = g.v_stride[0] = hk * lk * d;
+  g.k_stride[1] = g.v_stride[1] = lk * d;
+  g.k_stride[2] = g.v_stride[2] = d;
+  g.scale = 0.125;
+  return g;
+}
+
+int constant(const Dispatch& d, uint32_t index) {
+  for (const auto& c : d.constants) {
+    if (c.index == index) return c.value;
+  }
+  return -1;
+}
+
+bool binds(const Dispatch& d, uint32_t index, Operand operand) {
+  for (const auto& b : d.buffers) {
+    if (b.index == index) return b.operand == operand;
+  }
+  return false;
+}
+
+const djl_metal::plan::OutputStrides kOut{0, 0, 0};
+
+}  // namespace
+
+TEST(prefill_variants_grid_and_constants) {
+  auto g = geometry(2, 8, 2, 100, 64, 128);
+  g.element = Element::kFloat16;
+  g.mask = MaskKind::kAddFloat32;
+  g.is_causal = false;
+  auto p = plan_attention(g, kOut);
+  CHECK_EQ(p.dispatches.size(), 1u);
+  const Dispatch& d = p.dispatches[0];
+  CHECK_EQ(d.kernel, "sdpa_prefill_half_d128");
+  CHECK_EQ(d.threadgroups.x, 4u);  // ceil(100 / 32)
+  CHECK_EQ(d.threadgroups.y, 8u);
+  CHECK_EQ(d.threadgroups.z, 2u);
+  CHECK_EQ(d.threads.x, 128u);
+  CHECK_EQ(constant(d, SDPA_FC_HAS_MASK), 1);
+  CHECK_EQ(constant(d, SDPA_FC_MASK_KIND), SDPA_MASK_ADD_FLOAT32);
+  CHECK_EQ(constant(d, SDPA_FC_ALIGN_Q), 0);
+  CHECK_EQ(constant(d, SDPA_FC_ALIGN_K), 1);  // 64 keys, tiles of 32
+  CHECK(binds(d, SDPA_BUFFER_MASK, Operand::kMask));
+  CHECK_EQ(d.params.group, 4);
+  CHECK_EQ(p.partials_bytes, 0u);
+  CHECK(d.threadgroup_bytes <= 32768u);
+  CHECK(d.pipeline_key().find("sdpa_prefill_half_d128|") == 0);
+
+  g = geometry(1, 1, 1, 9, 9, 48);
+  g.element = Element::kBFloat16;
+  CHECK_EQ(plan_attention(g, kOut).dispatches[0].kernel, "sdpa_prefill_bfloat_upto64");
+  CHECK(!binds(plan_attention(g, kOut).dispatches[0], SDPA_BUFFER_MASK, Operand::kMask));
+  g.head_dim = 1;
+  CHECK_EQ(plan_attention(g, kOut).dispatches[0].kernel, "sdpa_prefill_bfloat_upto32");
+  g.head_dim = 200;
+  CHECK_EQ(plan_attention(g, kOut).dispatches[0].kernel, "sdpa_prefill_bfloat_upto256");
+}
+
+TEST(decode_and_split_decode) {
+  auto g = geometry(3, 8, 1, 1, 300, 128);
+  auto p = plan_attention(g, kOut);
+  CHECK_EQ(p.dispatches.size(), 1u);
+  CHECK_EQ(p.dispatches[0].kernel, "sdpa_decode_float_upto128");
+  CHECK_EQ(constant(p.dispatches[0], SDPA_FC_SPLIT), 0);
+  CHECK_EQ(p.dispatches[0].threadgroups.z, 24u);
+
+  g = geometry(1, 4, 4, 2, 1100, 64);
+  p = plan_attention(g, kOut);
+  CHECK_EQ(p.dispatches.size(), 2u);
+  CHECK_EQ(p.dispatches[0].params.splits, 5);  // ceil(1100 / 256)
+  CHECK_EQ(p.dispatches[0].params.keys_per_split, 220);
+  CHECK_EQ(constant(p.dispatches[0], SDPA_FC_SPLIT), 1);
+  CHECK(binds(p.dispatches[0], SDPA_BUFFER_PARTIALS, Operand::kPartials));
+  CHECK_EQ(p.dispatches[1].kernel, "sdpa_decode_reduce_float_upto64");
+  CHECK(binds(p.dispatches[1], SDPA_BUFFER_PARTIALS, Operand::kPartials));
+  CHECK_EQ(p.partials_bytes, 1ull * 4 * 2 * 5 * (64 + 2) * sizeof(float));  // batch, heads, rows, splits
+
+  g = geometry(1, 1, 1, 9, 2000, 64);  // nine query rows: prefill
+  CHECK_EQ(plan_attention(g, kOut).dispatches[0].kernel, "sdpa_prefill_float_d64");
+}
+
+TEST(output_layout_matches_pytorch_flash) {
+  const auto s4 = djl_metal::plan::output_strides({2, 8, 10, 64});
+  CHECK_EQ(s4[0], 10 * 8 * 64);
+  CHECK_EQ(s4[1], 64);
+  CHECK_EQ(s4[2], 8 * 64);
+  CHECK_EQ(s4[3], 1);
+  const auto k4 = djl_metal::plan::kernel_output_strides({2, 8, 10, 64}, s4);
+  CHECK_EQ(k4.head, 64);
+  CHECK_EQ(k4.row, 512);
+  const auto s3 = djl_metal::plan::output_strides({6, 5, 8});
+  const auto k3 = djl_metal::plan::kernel_output_strides({6, 5, 8}, s3);
+  CHECK_EQ(k3.batch, 0);
+  CHECK_EQ(k3.head, 40);
+  CHECK_EQ(k3.row, 8);
+}
+
+int main() { return check::run_all(); }
