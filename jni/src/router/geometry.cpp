@@ -32,6 +32,7 @@ bool fit_batch(const Lead& q, Lead& kv) {
 }  // namespace
 
 Reason describe_geometry(const CallFacts& f, AttentionGeometry* out) {
+  const torch::Shim& s = torch::shim();
   const int64_t rank = f.q.dim();
   if (rank > 4 || f.k.dim() != rank || f.v.dim() != rank) return Reason::kShape;
 
@@ -69,12 +70,10 @@ Reason describe_geometry(const CallFacts& f, AttentionGeometry* out) {
       const int64_t md = i - (4 - m.dim());
       g.mask_stride[i] = (md < 0 || m.sizes[md] == 1 || target[i] == 1) ? 0 : m.strides[md];
     }
-    const torch::Shim& s = torch::shim();
     g.mask = m.dtype == s.dtype_bool       ? MaskKind::kBool
              : m.dtype == s.dtype_float32 ? MaskKind::kAddFloat32
                                           : MaskKind::kAddElement;
   }
-  const torch::Shim& s = torch::shim();
   g.element = f.q.dtype == s.dtype_float16    ? Element::kFloat16
               : f.q.dtype == s.dtype_bfloat16 ? Element::kBFloat16
                                               : Element::kFloat32;

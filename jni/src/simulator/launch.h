@@ -27,7 +27,7 @@ struct Size3 {
 
 // A specialisation value for [[function_constant(index)]].
 struct FunctionConstant {
-  enum class Type { kBool, kInt, kUInt, kShort, kUShort, kFloat };
+  enum class Type { kBool, kInt, kUInt, kFloat };
   uint32_t index = 0;
   Type type = Type::kInt;
   union {

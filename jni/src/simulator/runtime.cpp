@@ -47,34 +47,37 @@ void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_
 
 namespace msl {
 
-FunctionConstant FunctionConstant::of_bool(uint32_t index, bool v) {
+namespace {
+
+FunctionConstant constant_of(uint32_t index, FunctionConstant::Type type) {
   FunctionConstant c;
   c.index = index;
-  c.type = Type::kBool;
+  c.type = type;
+  return c;
+}
+
+}  // namespace
+
+FunctionConstant FunctionConstant::of_bool(uint32_t index, bool v) {
+  FunctionConstant c = constant_of(index, Type::kBool);
   c.value.b = v;
   return c;
 }
 
 FunctionConstant FunctionConstant::of_int(uint32_t index, int32_t v) {
-  FunctionConstant c;
-  c.index = index;
-  c.type = Type::kInt;
+  FunctionConstant c = constant_of(index, Type::kInt);
   c.value.i = v;
   return c;
 }
 
 FunctionConstant FunctionConstant::of_uint(uint32_t index, uint32_t v) {
-  FunctionConstant c;
-  c.index = index;
-  c.type = Type::kUInt;
+  FunctionConstant c = constant_of(index, Type::kUInt);
   c.value.u = v;
   return c;
 }
 
 FunctionConstant FunctionConstant::of_float(uint32_t index, float v) {
-  FunctionConstant c;
-  c.index = index;
-  c.type = Type::kFloat;
+  FunctionConstant c = constant_of(index, Type::kFloat);
   c.value.f = v;
   return c;
 }

@@ -3,6 +3,9 @@
  */
 package ai.djl.metal.it;
 
+import static ai.djl.metal.it.util.SdpaModule.qkv;
+import static ai.djl.metal.it.util.SdpaModule.shapes;
+
 import ai.djl.metal.it.util.ModelRun;
 import ai.djl.metal.it.util.Npy;
 import ai.djl.metal.it.util.PlainPyTorch;
@@ -211,14 +214,6 @@ public class ExactFallbackTest {
         return m;
     }
 
-    private static long[][] qkv(long b, long h, long lq, long lk, long d) {
-        return shapes(new long[] {b, h, lq, d}, new long[] {b, h, lk, d});
-    }
-
-    private static long[][] shapes(long[] q, long[] kv) {
-        return new long[][] {q, kv};
-    }
-
     private static Path mask(RandomInputs in, boolean bool, long[] fullyMasked, long... shape) {
         String name = "mask" + System.nanoTime();
         return bool ? in.boolMask(name, fullyMasked, shape) : in.additiveMask(name, fullyMasked, shape);
@@ -227,25 +222,9 @@ public class ExactFallbackTest {
     private Case add(
             Path dir, RandomInputs in, SdpaModule m, long[][] shapes, Path mask, String expectedError)
             throws IOException {
-        if (m.layout == Layout.STRIDED_LAST_DIM) {
-            shapes[0] = widenLast(shapes[0]);
-            shapes[1] = widenLast(shapes[1]);
-        }
-        List<Path> inputs = new ArrayList<>();
-        inputs.add(in.normal(m.name + ".q", shapes[0]));
-        inputs.add(in.normal(m.name + ".k", shapes[1]));
-        inputs.add(in.normal(m.name + ".v", shapes[1]));
-        if (mask != null) {
-            inputs.add(mask);
-        }
+        List<Path> inputs = m.randomInputs(in, shapes, mask);
         Case c = new Case(m, new ModelRun.Request(m.name, m.write(dir), inputs), expectedError);
         cases.put(m.name, c);
         return c;
-    }
-
-    private static long[] widenLast(long[] shape) {
-        long[] s = shape.clone();
-        s[s.length - 1] *= 2;
-        return s;
     }
 }

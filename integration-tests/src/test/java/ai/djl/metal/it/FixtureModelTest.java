@@ -33,12 +33,7 @@ public class FixtureModelTest {
 
     @DataProvider(name = "models")
     public Object[][] models() {
-        List<Fixtures.Model> models = Fixtures.models();
-        Object[][] rows = new Object[models.size()][];
-        for (int i = 0; i < rows.length; ++i) {
-            rows[i] = new Object[] {models.get(i)};
-        }
-        return rows;
+        return Fixtures.rows(Fixtures.models());
     }
 
     private static ModelRun.Request request(Fixtures.Model m) {

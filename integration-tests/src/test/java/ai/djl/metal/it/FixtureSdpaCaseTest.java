@@ -39,12 +39,7 @@ public class FixtureSdpaCaseTest {
 
     @DataProvider(name = "cases")
     public Object[][] cases() {
-        List<Fixtures.SdpaCase> cases = Fixtures.sdpaCases();
-        Object[][] rows = new Object[cases.size()][];
-        for (int i = 0; i < rows.length; ++i) {
-            rows[i] = new Object[] {cases.get(i)};
-        }
-        return rows;
+        return Fixtures.rows(Fixtures.sdpaCases());
     }
 
     static SdpaModule module(Fixtures.SdpaCase c) {

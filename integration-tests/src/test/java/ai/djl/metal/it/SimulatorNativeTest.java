@@ -44,12 +44,7 @@ public class SimulatorNativeTest {
 
     @DataProvider(name = "cases")
     public Object[][] cases() {
-        List<Fixtures.SdpaCase> cases = Fixtures.sdpaCases();
-        Object[][] rows = new Object[cases.size()][];
-        for (int i = 0; i < rows.length; ++i) {
-            rows[i] = new Object[] {cases.get(i)};
-        }
-        return rows;
+        return Fixtures.rows(Fixtures.sdpaCases());
     }
 
     @Test(groups = "simulator-native", dataProvider = "cases")
@@ -66,12 +61,7 @@ public class SimulatorNativeTest {
 
     @DataProvider(name = "models")
     public Object[][] models() {
-        List<Fixtures.Model> models = Fixtures.models();
-        Object[][] rows = new Object[models.size()][];
-        for (int i = 0; i < rows.length; ++i) {
-            rows[i] = new Object[] {models.get(i)};
-        }
-        return rows;
+        return Fixtures.rows(Fixtures.models());
     }
 
     private synchronized ModelRun.Result plain(Fixtures.Model model) throws IOException {

@@ -3,6 +3,9 @@
  */
 package ai.djl.metal.it;
 
+import static ai.djl.metal.it.util.SdpaModule.qkv;
+import static ai.djl.metal.it.util.SdpaModule.shapes;
+
 import ai.djl.metal.it.util.ModelRun;
 import ai.djl.metal.it.util.PlainPyTorch;
 import ai.djl.metal.it.util.RandomInputs;
@@ -144,30 +147,8 @@ public class SimulatorRoutingTest {
         return m;
     }
 
-    private static long[][] qkv(long b, long h, long lq, long lk, long d) {
-        return shapes(new long[] {b, h, lq, d}, new long[] {b, h, lk, d});
-    }
-
-    private static long[][] shapes(long[] q, long[] kv) {
-        return new long[][] {q, kv};
-    }
-
     private Case add(SdpaModule module, long[][] shapes, Path mask, FallbackReason reason) throws IOException {
-        long[] qShape = shapes[0];
-        long[] kvShape = shapes[1];
-        if (module.layout == Layout.STRIDED_LAST_DIM) {
-            qShape = qShape.clone();
-            kvShape = kvShape.clone();
-            qShape[qShape.length - 1] *= 2;
-            kvShape[kvShape.length - 1] *= 2;
-        }
-        List<Path> inputs = new ArrayList<>();
-        inputs.add(in.normal(module.name + ".q", qShape));
-        inputs.add(in.normal(module.name + ".k", kvShape));
-        inputs.add(in.normal(module.name + ".v", kvShape));
-        if (mask != null) {
-            inputs.add(mask);
-        }
+        List<Path> inputs = module.randomInputs(in, shapes, mask);
         ModelRun.Request request = new ModelRun.Request(module.name, module.write(dir), inputs);
         ModelRun.Request reference = request;
         if (reason == null) {

@@ -87,6 +87,20 @@ public final class Fixtures {
 
     private Fixtures() {}
 
+    /**
+     * Turns items into TestNG data-provider rows of one argument each.
+     *
+     * @param items the items
+     * @return one row per item
+     */
+    public static Object[][] rows(List<?> items) {
+        Object[][] rows = new Object[items.size()][];
+        for (int i = 0; i < rows.length; ++i) {
+            rows[i] = new Object[] {items.get(i)};
+        }
+        return rows;
+    }
+
     private static JsonObject meta() {
         try {
             return JsonParser.parseString(Files.readString(Workspace.fixtures().resolve("meta.json")))

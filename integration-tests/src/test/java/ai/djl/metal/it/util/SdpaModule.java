@@ -62,6 +62,57 @@ public final class SdpaModule {
     }
 
     /**
+     * Returns query and key/value shapes {@code [B, H, L, D]}.
+     *
+     * @param b batch
+     * @param h heads (query and key/value)
+     * @param lq query length
+     * @param lk key length
+     * @param d head dim
+     * @return {q shape, k/v shape}
+     */
+    public static long[][] qkv(long b, long h, long lq, long lk, long d) {
+        return shapes(new long[] {b, h, lq, d}, new long[] {b, h, lk, d});
+    }
+
+    /**
+     * Pairs a query shape with a key/value shape.
+     *
+     * @param q query shape
+     * @param kv key and value shape
+     * @return {q, kv}
+     */
+    public static long[][] shapes(long[] q, long[] kv) {
+        return new long[][] {q, kv};
+    }
+
+    /**
+     * Writes random float32 inputs for this module: q, k, v of the given shapes (with twice the head dim
+     * for {@link Layout#STRIDED_LAST_DIM}, which takes every second element), then the mask if any.
+     *
+     * @param in the generator
+     * @param shapes {q shape, k/v shape} as SDPA sees them
+     * @param mask the mask file, or null
+     * @return the input files in forward order
+     */
+    public List<Path> randomInputs(RandomInputs in, long[][] shapes, Path mask) {
+        long[] q = shapes[0].clone();
+        long[] kv = shapes[1].clone();
+        if (layout == Layout.STRIDED_LAST_DIM) {
+            q[q.length - 1] *= 2;
+            kv[kv.length - 1] *= 2;
+        }
+        List<Path> inputs = new ArrayList<>();
+        inputs.add(in.normal(name + ".q", q));
+        inputs.add(in.normal(name + ".k", kv));
+        inputs.add(in.normal(name + ".v", kv));
+        if (mask != null) {
+            inputs.add(mask);
+        }
+        return inputs;
+    }
+
+    /**
      * Returns the TorchScript dtype code.
      *
      * @return the code
