@@ -1,6 +1,8 @@
 #include "router/fallback.h"
 
 #include <cstring>
+#include <deque>
+#include <mutex>
 
 #include "torch/op.h"
 
@@ -40,16 +42,31 @@ torch::Tensor scalar_tensor(bool negative_infinity, int32_t dtype, const torch::
   return t;
 }
 
+// The 0 and -inf scalars, made once per dtype and device and shared read-only by every call.
+struct MaskScalars {
+  int32_t dtype, device_type, device_index;
+  torch::Tensor zero, neg_inf;
+};
+
+const MaskScalars& mask_scalars(int32_t dtype, const torch::TensorInfo& like) {
+  static std::mutex mutex;
+  static std::deque<MaskScalars> cache;  // deque: entries never move once handed out
+  std::lock_guard<std::mutex> lock(mutex);
+  for (const MaskScalars& m : cache) {
+    if (m.dtype == dtype && m.device_type == like.device_type && m.device_index == like.device_index) return m;
+  }
+  cache.push_back({dtype, like.device_type, like.device_index, scalar_tensor(false, dtype, like),
+                   scalar_tensor(true, dtype, like)});
+  return cache.back();
+}
+
 // convert_boolean_attn_mask: True (attend) -> 0, False -> -inf, in the query's dtype; float masks pass through.
+// where(mask, 0, -inf) gives the same tensor as PyTorch's where(logical_not(mask), -inf, 0) in one operator.
 torch::Tensor additive_mask(const SdpaCall& call, const CallFacts& facts) {
   if (!facts.mask || facts.mask->dtype != torch::shim().dtype_bool) return {};
-  OpCall invert("aten::logical_not", "");
-  invert.tensor(call.attn_mask.get()).run({Result::kTensor});
-  torch::Tensor masked_out = invert.take_tensor(0);
-  torch::Tensor neg_inf = scalar_tensor(true, facts.q.dtype, *facts.mask);
-  torch::Tensor zero = scalar_tensor(false, facts.q.dtype, *facts.mask);
+  const MaskScalars& scalars = mask_scalars(facts.q.dtype, *facts.mask);
   OpCall where("aten::where", "self");
-  where.tensor(masked_out.get()).tensor(neg_inf.get()).tensor(zero.get()).run({Result::kTensor});
+  where.tensor(call.attn_mask.get()).tensor(scalars.zero.get()).tensor(scalars.neg_inf.get()).run({Result::kTensor});
   return where.take_tensor(0);
 }
 
