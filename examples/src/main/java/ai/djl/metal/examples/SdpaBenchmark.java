@@ -15,7 +15,14 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,40 +35,44 @@ import java.util.concurrent.TimeUnit;
  * Interception overhead: the same workloads on DJL's plain PyTorch engine and on the Metal engine,
  * measured side by side in one run and reported as ratios.
  *
- * <p>The SDPA override is process-wide, so each measurement runs in a fresh child JVM (same class path);
- * rounds alternate the engines (ABBA order) so that drift of the machine affects both alike. Each child
- * warms up, then times batches of calls and reports the median batch; the parent reports, per engine, the
- * median over rounds.
+ * <p>The SDPA override is process-wide, so each engine runs in its own child JVM (same class path). Both
+ * children stay alive and warm; the parent has them run short bursts of calls in turn (ABBA order), many
+ * times, so that drift of a shared machine affects both alike. Each child uses one intra-op thread (an
+ * idle child's spinning OpenMP pool would otherwise take the cores from the other's burst) and times its
+ * bursts in the CPU time of that thread. Reported: per engine the median burst time per call, their
+ * difference, and the median and quartiles of the ratio Metal / PyTorch of adjacent bursts.
  *
  * <p>Workloads: (a) one SDPA call, B=1, H=8, L=128, D=64, float32 (a TorchScript module with the single
- * call); (b) one forward of a transformer (default {@code bert_padded}, ids and mask {@code [2, 16]}).
+ * call); (b) one forward of a transformer (default {@code bert_padded}, ids and mask {@code [2, 16]});
+ * (c) 32 chained SDPA calls on tiny inputs, whose difference per call is the cost of routing one call
+ * (a shared machine's noise is far larger than that cost in (a) and (b), so (c) measures it directly).
  *
- * <p>Arguments: the transformer {@code .pt}, then optionally {@code rounds=N} (default 6) and {@code
- * seconds=S} per child measurement (default 3).
+ * <p>Arguments: the transformer {@code .pt}, then optionally {@code rounds=N} (default 60) and {@code
+ * seconds=S}, the length of one burst (default 0.25).
  */
 public final class SdpaBenchmark {
 
-    private static final String[] ENGINES = {"PyTorch", "Metal"};
+    private static final int CHAIN = 32;
 
     private SdpaBenchmark() {}
 
     /**
-     * Runs the benchmark, or one measurement when called as a worker.
+     * Runs the benchmark, or serves bursts when called as a worker.
      *
      * @param args see the class description
      * @throws Exception if a child fails
      */
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && "--worker".equals(args[0])) {
-            worker(args);
+            worker(args[1], args[2], Path.of(args[3]));
             return;
         }
         if (args.length < 1 || !Files.isRegularFile(Path.of(args[0]))) {
             System.err.println("usage: SdpaBenchmark <transformer.pt> [rounds=N] [seconds=S]");
             System.exit(2);
         }
-        int rounds = 6;
-        double seconds = 3;
+        int rounds = 60;
+        double seconds = 0.25;
         for (String a : Arrays.asList(args).subList(1, args.length)) {
             if (a.startsWith("rounds=")) {
                 rounds = Integer.parseInt(a.substring(7));
@@ -70,43 +81,58 @@ public final class SdpaBenchmark {
             }
         }
         Path dir = Files.createTempDirectory("sdpa-benchmark");
-        Path sdpaModule = writeSdpaModule(dir);
         String[][] workloads = {
-            {"(a) SDPA B=1 H=8 L=128 D=64 f32", "sdpa", sdpaModule.toString()},
-            {"(b) transformer forward " + Path.of(args[0]).getFileName(), "model", args[0]}
+            {"(a) SDPA B=1 H=8 L=128 D=64 f32", "sdpa", writeSdpaModule(dir).toString()},
+            {"(b) transformer forward " + Path.of(args[0]).getFileName(), "model", args[0]},
+            {"(c) 32 chained tiny SDPA calls (per call)", "tiny", writeChainModule(dir).toString()}
         };
         System.out.printf(
                 Locale.ROOT,
-                "Interception overhead, %d rounds x %.1f s per engine, %d cores%n",
+                "Interception overhead: %d rounds of %.2f s bursts per engine (ABBA), %d cores%n",
                 rounds,
                 seconds,
                 Runtime.getRuntime().availableProcessors());
         for (String[] w : workloads) {
-            List<Double> plain = new ArrayList<>();
-            List<Double> metal = new ArrayList<>();
-            for (int r = 0; r < rounds; ++r) {
-                boolean plainFirst = r % 2 == 0;
-                for (int i = 0; i < 2; ++i) {
-                    String engine = ENGINES[plainFirst ? i : 1 - i];
-                    double ns = measure(engine, w[1], w[2], seconds, dir);
-                    ("PyTorch".equals(engine) ? plain : metal).add(ns);
+            try (Worker plain = new Worker("PyTorch", w[1], w[2]);
+                    Worker metal = new Worker("Metal", w[1], w[2])) {
+                // Calibrate the burst size on the plain engine, then warm both up.
+                long perBurst = Math.max(1, (long) (seconds * 1e9 / plain.run(50)));
+                plain.run(perBurst * 4);
+                metal.run(perBurst * 4);
+                List<Double> p = new ArrayList<>();
+                List<Double> m = new ArrayList<>();
+                List<Double> ratios = new ArrayList<>();
+                for (int r = 0; r < rounds; ++r) {
+                    double a;
+                    double b;
+                    if (r % 2 == 0) {
+                        a = plain.run(perBurst);
+                        b = metal.run(perBurst);
+                    } else {
+                        b = metal.run(perBurst);
+                        a = plain.run(perBurst);
+                    }
+                    p.add(a);
+                    m.add(b);
+                    ratios.add(b / a);
                 }
+                double scale = "tiny".equals(w[1]) ? CHAIN : 1;
+                p.replaceAll(x -> x / scale);
+                m.replaceAll(x -> x / scale);
+                double[] q = quartiles(ratios);
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-42s PyTorch %8.1f us  Metal %8.1f us (%+.1f us)  ratio %.4f (quartiles"
+                                + " %.4f..%.4f), overhead %+.2f%%%n",
+                        w[0],
+                        quartiles(p)[1] / 1e3,
+                        quartiles(m)[1] / 1e3,
+                        (quartiles(m)[1] - quartiles(p)[1]) / 1e3,
+                        q[1],
+                        q[0],
+                        q[2],
+                        (q[1] - 1) * 100);
             }
-            double p = median(plain);
-            double m = median(metal);
-            System.out.printf(
-                    Locale.ROOT,
-                    "%-45s PyTorch %9.1f us  Metal %9.1f us  ratio %.4f  (overhead %+.2f%%)%n",
-                    w[0],
-                    p / 1e3,
-                    m / 1e3,
-                    m / p,
-                    (m / p - 1) * 100);
-            System.out.printf(
-                    Locale.ROOT,
-                    "    per-round us: PyTorch %s%n    per-round us: Metal   %s%n",
-                    format(plain),
-                    format(metal));
         }
     }
 
@@ -120,40 +146,67 @@ public final class SdpaBenchmark {
                                 + " scale=None, enable_gqa=False)"));
     }
 
-    private static double measure(String engine, String kind, String model, double seconds, Path dir)
-            throws IOException, InterruptedException {
-        Path out = dir.resolve("result.txt");
-        Files.deleteIfExists(out);
-        List<String> cmd =
-                new ArrayList<>(
-                        List.of(
-                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                                "-cp",
-                                System.getProperty("java.class.path"),
-                                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                                "-Dorg.slf4j.simpleLogger.log.ai.djl.metal.sdpa=error",
-                                SdpaBenchmark.class.getName(),
-                                "--worker",
-                                engine,
-                                kind,
-                                model,
-                                Double.toString(seconds),
-                                out.toString()));
-        Process p = new ProcessBuilder(cmd).inheritIO().start();
-        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IOException("benchmark worker failed: " + String.join(" ", cmd));
+    // 32 SDPA calls on [1, 1, 4, 8] inputs: almost nothing but the per-call cost of routing a call.
+    private static Path writeChainModule(Path dir) throws IOException {
+        List<String> body = new ArrayList<>();
+        body.add("x = q");
+        for (int i = 0; i < CHAIN; ++i) {
+            body.add(
+                    "x = torch.scaled_dot_product_attention(x, k, v, None, 0., False, scale=None,"
+                            + " enable_gqa=False)");
         }
-        return Double.parseDouble(Files.readString(out).trim());
+        body.add("return x");
+        return TorchScriptFile.write(dir.resolve("chain.pt"), "q: Tensor, k: Tensor, v: Tensor", "Tensor", body);
     }
 
-    private static void worker(String[] args)
+    /** A child JVM running one engine, serving bursts: "N" on stdin, nanoseconds per call on stdout. */
+    private static final class Worker implements AutoCloseable {
+        private final Process process;
+        private final BufferedWriter in;
+        private final BufferedReader out;
+
+        Worker(String engine, String kind, String model) throws IOException {
+            List<String> cmd =
+                    List.of(
+                            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                            "-Dorg.slf4j.simpleLogger.log.ai.djl.metal.sdpa=error",
+                            // One intra-op thread: an idle child's spinning OpenMP pool would otherwise
+                            // steal the cores from the other child's burst.
+                            "-Dai.djl.pytorch.num_threads=1",
+                            SdpaBenchmark.class.getName(),
+                            "--worker",
+                            engine,
+                            kind,
+                            model);
+            process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
+            out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        }
+
+        double run(long calls) throws IOException {
+            in.write(calls + "\n");
+            in.flush();
+            String line = out.readLine();
+            if (line == null) {
+                throw new IOException("benchmark worker ended early");
+            }
+            return Double.parseDouble(line);
+        }
+
+        @Override
+        public void close() throws IOException, InterruptedException {
+            in.close();
+            if (!process.waitFor(1, TimeUnit.MINUTES)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    private static void worker(String engine, String kind, Path model)
             throws IOException, ModelException, TranslateException {
-        String engine = args[1];
-        String kind = args[2];
-        Path model = Path.of(args[3]);
-        double seconds = Double.parseDouble(args[4]);
-        Path out = Path.of(args[5]);
         Criteria<NDList, NDList> criteria =
                 Criteria.builder()
                         .setTypes(NDList.class, NDList.class)
@@ -162,34 +215,31 @@ public final class SdpaBenchmark {
                         .optDevice(Device.cpu())
                         .optTranslator(new NoopTranslator())
                         .build();
+        BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         try (ZooModel<NDList, NDList> zoo = criteria.loadModel();
                 Predictor<NDList, NDList> predictor = zoo.newPredictor();
                 NDManager manager = NDManager.newBaseManager(engine)) {
             Engine.getEngine(engine).setRandomSeed(1);
-            NDList inputs = "sdpa".equals(kind) ? sdpaInputs(manager) : modelInputs(manager);
-            // Warm-up: JIT, libtorch's first-call profiling and the override's one-time logging.
-            long warmEnd = System.nanoTime() + (long) (seconds * 0.3e9);
-            int batch = 0;
-            while (System.nanoTime() < warmEnd) {
-                predictor.predict(inputs).close();
-                ++batch;
-            }
-            batch = Math.max(1, batch / 10);
-            List<Double> perCall = new ArrayList<>();
-            long end = System.nanoTime() + (long) (seconds * 1e9);
-            while (System.nanoTime() < end || perCall.size() < 5) {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < batch; ++i) {
+            NDList inputs =
+                    "model".equals(kind)
+                            ? modelInputs(manager)
+                            : sdpaInputs(manager, "sdpa".equals(kind) ? new Shape(1, 8, 128, 64) : new Shape(1, 1, 4, 8));
+            // CPU time of this thread (all the work, with one intra-op thread): time the machine gives to
+            // other tenants does not count.
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+            for (String line; (line = commands.readLine()) != null; ) {
+                long calls = Long.parseLong(line.trim());
+                long t0 = threads.getCurrentThreadCpuTime();
+                for (long i = 0; i < calls; ++i) {
                     predictor.predict(inputs).close();
                 }
-                perCall.add((System.nanoTime() - t0) / (double) batch);
+                System.out.println((threads.getCurrentThreadCpuTime() - t0) / (double) calls);
+                System.out.flush();
             }
-            Files.writeString(out, Double.toString(median(perCall)));
         }
     }
 
-    private static NDList sdpaInputs(NDManager manager) {
-        Shape shape = new Shape(1, 8, 128, 64);
+    private static NDList sdpaInputs(NDManager manager, Shape shape) {
         return new NDList(
                 manager.randomNormal(shape), manager.randomNormal(shape), manager.randomNormal(shape));
     }
@@ -207,16 +257,8 @@ public final class SdpaBenchmark {
                 manager.create(ids, new Shape(2, 16)), manager.create(mask, new Shape(2, 16)));
     }
 
-    private static double median(List<Double> values) {
+    private static double[] quartiles(List<Double> values) {
         double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    }
-
-    private static String format(List<Double> ns) {
-        StringBuilder sb = new StringBuilder();
-        for (double x : ns) {
-            sb.append(String.format(Locale.ROOT, "%9.1f", x / 1e3));
-        }
-        return sb.toString();
+        return new double[] {v[v.length / 4], v[v.length / 2], v[(3 * v.length) / 4]};
     }
 }
