@@ -12,7 +12,7 @@ int32_t SimulatorBackend::device_type() const { return torch::shim().device_cpu;
 torch::Tensor SimulatorBackend::run(const router::SdpaCall&, const router::CallFacts& facts,
                                     const router::AttentionGeometry& geometry) {
   const torch::Shim& s = torch::shim();
-  const std::vector<int64_t>& sizes = facts.q.sizes;
+  const std::vector<int64_t> sizes(facts.q.sizes.begin(), facts.q.sizes.end());
   const std::vector<int64_t> strides = plan::output_strides(sizes);
   torch::AtenTensorHandle h = nullptr;
   if (s.empty_strided(static_cast<int64_t>(sizes.size()), sizes.data(), strides.data(), facts.q.dtype,

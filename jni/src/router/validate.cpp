@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <sstream>
-#include <vector>
 
 namespace djl_metal::router {
 namespace {
@@ -12,16 +11,17 @@ std::string device_name(const torch::TensorInfo& t) {
   return t.device_index >= 0 && type != "cpu" ? type + ":" + std::to_string(t.device_index) : type;
 }
 
-std::string shape_of(const std::vector<int64_t>& s) {
+std::string shape_of(const torch::Dims& s) {
   std::string out = "[";
   for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
   return out + "]";
 }
 
 // NumPy broadcasting of two shapes; false when they do not broadcast.
-bool broadcast(const std::vector<int64_t>& a, const std::vector<int64_t>& b, std::vector<int64_t>* out) {
+bool broadcast(const torch::Dims& a, const torch::Dims& b, torch::Dims* out) {
   const size_t n = std::max(a.size(), b.size());
-  std::vector<int64_t> r(n);
+  torch::Dims r;
+  r.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const int64_t x = i < n - a.size() ? 1 : a[i - (n - a.size())];
     const int64_t y = i < n - b.size() ? 1 : b[i - (n - b.size())];
@@ -32,7 +32,7 @@ bool broadcast(const std::vector<int64_t>& a, const std::vector<int64_t>& b, std
   return true;
 }
 
-std::vector<int64_t> batch_dims(const torch::TensorInfo& t) { return {t.sizes.begin(), t.sizes.end() - 2}; }
+torch::Dims batch_dims(const torch::TensorInfo& t) { return {t.sizes.begin(), t.sizes.end() - 2}; }
 
 }  // namespace
 
@@ -40,54 +40,52 @@ std::string validate(const CallFacts& f) {
   const auto& q = f.q;
   const auto& k = f.k;
   const auto& v = f.v;
-  std::ostringstream msg;
+  // Built only on failure: a stream costs more to construct than every check of a valid call together.
+  auto error = [](auto&&... parts) {
+    std::ostringstream msg;
+    (msg << ... << parts);
+    return msg.str();
+  };
   // The first four checks and their wording are PyTorch's own (attention.cpp, validate_sdpa_input).
   if (q.dtype != k.dtype || q.dtype != v.dtype) {
-    msg << "Expected query, key, and value to have the same dtype, but got query.dtype: " << torch::dtype_name(q.dtype)
-        << " key.dtype: " << torch::dtype_name(k.dtype) << " and value.dtype: " << torch::dtype_name(v.dtype)
-        << " instead.";
-    return msg.str();
+    return error("Expected query, key, and value to have the same dtype, but got query.dtype: ",
+                 torch::dtype_name(q.dtype), " key.dtype: ", torch::dtype_name(k.dtype),
+                 " and value.dtype: ", torch::dtype_name(v.dtype), " instead.");
   }
   if (q.device_type != k.device_type || q.device_type != v.device_type || q.device_index != k.device_index ||
       q.device_index != v.device_index) {
-    msg << "Expected query, key, and value to have the same device type, but got query.device: " << device_name(q)
-        << " key.device: " << device_name(k) << " and value.device: " << device_name(v) << " instead.";
-    return msg.str();
+    return error("Expected query, key, and value to have the same device type, but got query.device: ",
+                 device_name(q), " key.device: ", device_name(k), " and value.device: ", device_name(v), " instead.");
   }
   if (q.dim() < 2 || k.dim() < 2 || v.dim() < 2) {
-    msg << "Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: " << q.dim()
-        << " key.dim: " << k.dim() << " and value.dim: " << v.dim() << " instead.";
-    return msg.str();
+    return error("Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: ", q.dim(),
+                 " key.dim: ", k.dim(), " and value.dim: ", v.dim(), " instead.");
   }
   const torch::Shim& s = torch::shim();
   if (f.mask) {
     const int32_t md = f.mask->dtype;
     if (md != s.dtype_bool && md != s.dtype_float32 && md != q.dtype) {
-      msg << "Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: "
-          << torch::dtype_name(md) << " and  query.dtype: " << torch::dtype_name(q.dtype) << " instead.";
-      return msg.str();
+      return error("Expected attn_mask dtype to be bool or float or to match query dtype, but got attn_mask.dtype: ",
+                   torch::dtype_name(md), " and  query.dtype: ", torch::dtype_name(q.dtype), " instead.");
     }
   }
 
   // PyTorch raises the rest from inside its sub-operators; these say the same more plainly.
   if (k.size(-1) != q.size(-1)) {
-    msg << "scaled_dot_product_attention: query and key must have the same head dimension (last dimension), "
-           "but got query "
-        << q.shape_string() << " and key " << k.shape_string();
-    return msg.str();
+    return error("scaled_dot_product_attention: query and key must have the same head dimension (last dimension), "
+                 "but got query ",
+                 q.shape_string(), " and key ", k.shape_string());
   }
   if (v.size(-2) != k.size(-2)) {
-    msg << "scaled_dot_product_attention: key and value must have the same sequence length (dimension -2), "
-           "but got key "
-        << k.shape_string() << " and value " << v.shape_string();
-    return msg.str();
+    return error("scaled_dot_product_attention: key and value must have the same sequence length (dimension -2), "
+                 "but got key ",
+                 k.shape_string(), " and value ", v.shape_string());
   }
-  std::vector<int64_t> kb = batch_dims(k), vb = batch_dims(v);
+  torch::Dims kb = batch_dims(k), vb = batch_dims(v);
   if (f.enable_gqa) {
     // Grouped heads live in dimension -3; PyTorch indexes it even for 2-D inputs.
     if (q.dim() < 3 || k.dim() < 3 || v.dim() < 3) {
-      msg << "Dimension out of range (expected to be in range of [-2, 1], but got -3)";
-      return msg.str();
+      return std::string("Dimension out of range (expected to be in range of [-2, 1], but got -3)");
     }
     if (q.size(-3) % k.size(-3) != 0 || q.size(-3) % v.size(-3) != 0) {
       return "Number of heads in key and value must divide the number of heads in query";
@@ -95,28 +93,25 @@ std::string validate(const CallFacts& f) {
     kb.back() = q.size(-3);  // after repeat_interleave
     vb.back() = q.size(-3);
   }
-  std::vector<int64_t> scores_batch, out_batch;
+  torch::Dims scores_batch, out_batch;
   if (!broadcast(batch_dims(q), kb, &scores_batch)) {
-    msg << "scaled_dot_product_attention: the batch dimensions of query " << q.shape_string() << " and key "
-        << k.shape_string() << " do not broadcast"
-        << (q.dim() >= 3 && k.dim() >= 3 && q.size(-3) != k.size(-3) ? " (for grouped heads pass enable_gqa=True)"
-                                                                      : "");
-    return msg.str();
+    return error("scaled_dot_product_attention: the batch dimensions of query ", q.shape_string(), " and key ",
+                 k.shape_string(), " do not broadcast",
+                 q.dim() >= 3 && k.dim() >= 3 && q.size(-3) != k.size(-3) ? " (for grouped heads pass enable_gqa=True)"
+                                                                          : "");
   }
   if (!broadcast(scores_batch, vb, &out_batch)) {
-    msg << "scaled_dot_product_attention: the batch dimensions of query " << q.shape_string() << " and value "
-        << v.shape_string() << " do not broadcast";
-    return msg.str();
+    return error("scaled_dot_product_attention: the batch dimensions of query ", q.shape_string(), " and value ",
+                 v.shape_string(), " do not broadcast");
   }
   if (f.mask) {
     // The mask is added in place to the scores, so it must broadcast to exactly their shape.
-    std::vector<int64_t> scores = scores_batch, merged;
+    torch::Dims scores = scores_batch, merged;
     scores.push_back(q.size(-2));
     scores.push_back(k.size(-2));
     if (!broadcast(scores, f.mask->sizes, &merged) || merged != scores) {
-      msg << "scaled_dot_product_attention: attn_mask of shape " << f.mask->shape_string()
-          << " does not broadcast to the attention scores' shape " << shape_of(scores);
-      return msg.str();
+      return error("scaled_dot_product_attention: attn_mask of shape ", f.mask->shape_string(),
+                   " does not broadcast to the attention scores' shape ", shape_of(scores));
     }
   }
   return "";

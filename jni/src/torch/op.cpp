@@ -1,6 +1,8 @@
 #include "torch/op.h"
 
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 namespace djl_metal::torch {
 namespace {
@@ -19,24 +21,32 @@ AtenTensorHandle to_handle(StableIValue s) { return reinterpret_cast<AtenTensorH
 
 OpCall::~OpCall() {
   if (ran_) {
-    for (size_t i = 0; i < results_.size(); ++i) {
+    for (size_t i = 0; i < result_count_; ++i) {
       if (results_[i] == Result::kTensor && !taken_[i]) Tensor drop(to_handle(stack_[i]));
     }
     return;
   }
   // Never run: the arguments are still ours.
-  for (size_t i = 0; i < stack_.size(); ++i) {
+  for (size_t i = 0; i < arguments_; ++i) {
     if (owned_tensor_[i]) Tensor drop(to_handle(stack_[i]));
   }
-  for (const Box& box : boxes_) {
-    if (box.holds_tensor) Tensor drop(to_handle(*box.value));
-    delete box.value;
+  for (size_t i = 0; i < box_count_; ++i) {
+    if (boxes_[i].holds_tensor) Tensor drop(to_handle(*boxes_[i].value));
+    delete boxes_[i].value;
   }
 }
 
+void OpCall::push(StableIValue value, bool owned) {
+  if (arguments_ == kMaxArguments) throw std::logic_error(std::string("too many arguments for ") + op_);
+  stack_[arguments_] = value;
+  owned_tensor_[arguments_] = owned;
+  ++arguments_;
+}
+
 OpCall& OpCall::tensor(AtenTensorHandle t) {
-  stack_.push_back(from_handle(Tensor::share(t).release()));
-  owned_tensor_.push_back(true);
+  Tensor shared = Tensor::share(t);
+  push(from_handle(shared.get()), true);
+  shared.release();
   return *this;
 }
 
@@ -44,65 +54,62 @@ OpCall& OpCall::optional_tensor(AtenTensorHandle t) {
   if (!t) return none();
   // libtorch frees the box with delete and takes the handle inside it, so the box must come from new.
   Tensor shared = Tensor::share(t);
-  boxes_.push_back({new StableIValue(from_handle(shared.get())), true});
+  auto* box = new StableIValue(from_handle(shared.get()));
+  boxes_[box_count_++] = {box, true};
   shared.release();
-  stack_.push_back(from_handle(reinterpret_cast<AtenTensorHandle>(boxes_.back().value)));
-  owned_tensor_.push_back(false);
+  push(from_handle(reinterpret_cast<AtenTensorHandle>(box)), false);
   return *this;
 }
 
 OpCall& OpCall::f64(double v) {
-  stack_.push_back(from_double(v));
-  owned_tensor_.push_back(false);
+  push(from_double(v), false);
   return *this;
 }
 
 OpCall& OpCall::optional_f64(std::optional<double> v) {
   if (!v) return none();
-  boxes_.push_back({new StableIValue(from_double(*v)), false});
-  stack_.push_back(from_handle(reinterpret_cast<AtenTensorHandle>(boxes_.back().value)));
-  owned_tensor_.push_back(false);
+  auto* box = new StableIValue(from_double(*v));
+  boxes_[box_count_++] = {box, false};
+  push(from_handle(reinterpret_cast<AtenTensorHandle>(box)), false);
   return *this;
 }
 
 OpCall& OpCall::i64(int64_t v) {
   StableIValue s = 0;
   std::memcpy(&s, &v, sizeof v);
-  stack_.push_back(s);
-  owned_tensor_.push_back(false);
+  push(s, false);
   return *this;
 }
 
 OpCall& OpCall::boolean(bool v) {
-  stack_.push_back(v ? 1 : 0);
-  owned_tensor_.push_back(false);
+  push(v ? 1 : 0, false);
   return *this;
 }
 
 OpCall& OpCall::none() {
-  stack_.push_back(0);
-  owned_tensor_.push_back(false);
+  push(0, false);
   return *this;
 }
 
 OpCall& OpCall::run(std::initializer_list<Result> results) {
-  if (stack_.size() < results.size()) {
-    stack_.resize(results.size(), 0);
-    owned_tensor_.resize(results.size(), false);
-  }
+  if (results.size() > kMaxResults) throw std::logic_error(std::string("too many results for ") + op_);
   const Shim& s = shim();
-  const ShimError err = s.call_dispatcher ? s.call_dispatcher(op_, overload_, stack_.data())
-                                          : s.call_dispatcher_v2(op_, overload_, stack_.data(), s.abi_version());
+  const ShimError err = s.call_dispatcher ? s.call_dispatcher(op_, overload_, stack_)
+                                          : s.call_dispatcher_v2(op_, overload_, stack_, s.abi_version());
   // Whatever happened, libtorch has taken the arguments (handles and boxes).
-  boxes_.clear();
-  owned_tensor_.assign(owned_tensor_.size(), false);
+  box_count_ = 0;
+  for (size_t i = 0; i < arguments_; ++i) owned_tensor_[i] = false;
   if (err != 0) {
     throw TorchError(std::string("libtorch failed in ") + op_ + (overload_[0] ? "." : "") + overload_ +
                      " (its message was printed to standard error)");
   }
   ran_ = true;
-  results_.assign(results);
-  taken_.assign(results_.size(), false);
+  result_count_ = 0;
+  for (Result r : results) {
+    results_[result_count_] = r;
+    taken_[result_count_] = false;
+    ++result_count_;
+  }
   return *this;
 }
 

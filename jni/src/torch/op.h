@@ -4,7 +4,6 @@
 
 #include <initializer_list>
 #include <optional>
-#include <vector>
 
 #include "torch/tensor.h"
 
@@ -44,11 +43,19 @@ class OpCall {
 
   const char* op_;
   const char* overload_;
-  std::vector<StableIValue> stack_;
-  std::vector<bool> owned_tensor_;  // argument i is a handle we still own (before run)
-  std::vector<Box> boxes_;          // optionals we allocated, owned until run
-  std::vector<Result> results_;
-  std::vector<bool> taken_;
+  // Fixed capacity: these calls sit on every routed SDPA call, so they allocate nothing themselves.
+  static constexpr size_t kMaxArguments = 12;
+  static constexpr size_t kMaxResults = 4;
+  void push(StableIValue value, bool owned);
+
+  StableIValue stack_[kMaxArguments] = {};
+  bool owned_tensor_[kMaxArguments] = {};  // argument i is a handle we still own (before run)
+  size_t arguments_ = 0;
+  Box boxes_[kMaxArguments] = {};          // optionals we allocated, owned until run
+  size_t box_count_ = 0;
+  Result results_[kMaxResults] = {};
+  bool taken_[kMaxResults] = {};
+  size_t result_count_ = 0;
   bool ran_ = false;
 };
 

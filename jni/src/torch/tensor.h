@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "torch/dims.h"
 #include "torch/shim.h"
 
 namespace djl_metal::torch {
@@ -40,8 +41,8 @@ class Tensor {
 
 // What the router needs to know about one tensor, read once.
 struct TensorInfo {
-  std::vector<int64_t> sizes;
-  std::vector<int64_t> strides;
+  Dims sizes;
+  Dims strides;
   int32_t dtype = -1;
   int32_t device_type = -1;
   int32_t device_index = -1;

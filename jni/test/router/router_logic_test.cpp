@@ -291,6 +291,21 @@ TEST(geometry_of_masks) {
   CHECK_EQ(geometry_of(scaled).scale, -0.5);
 }
 
+TEST(dims_inline_and_on_the_heap) {
+  djl_metal::torch::Dims d;
+  for (int64_t i = 0; i < 12; ++i) d.push_back(i * 3);
+  CHECK_EQ(d.size(), 12u);
+  for (int64_t i = 0; i < 12; ++i) CHECK_EQ(d[static_cast<size_t>(i)], i * 3);
+  d.resize(5);
+  CHECK(d == djl_metal::torch::Dims({0, 3, 6, 9, 12}));
+  d.resize(7, -1);
+  CHECK(d == djl_metal::torch::Dims({0, 3, 6, 9, 12, -1, -1}));
+  const std::vector<int64_t> nine = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  djl_metal::torch::Dims nd(nine);
+  CHECK(std::vector<int64_t>(nd.begin(), nd.end()) == nine);
+  CHECK(nd != d);
+}
+
 int main() {
   install_test_shim();
   return check::run_all();
