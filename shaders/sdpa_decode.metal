@@ -5,7 +5,11 @@
 // simdgroups take every fourth key; each lane holds a strided slice of the head dim (lane, lane + 32, ...),
 // so a score is one simd_sum and the value update touches only the lane's slice. The simdgroups' online
 // softmax states are merged through threadgroup memory; with several splits the merged, unnormalised
-// state goes to a partials buffer for sdpa_decode_reduce.
+// state goes to a partials buffer for sdpa_decode_reduce. Masked keys are flags, never infinities (see
+// sdpa_common.h).
+//
+// Template parameters: the element type T; DMAX, the head-dim capacity; EXACT, whether head_dim == DMAX
+// (fast variants for 64, 80, 96, 128 and 256, with constant bounds) or anything up to DMAX.
 #include <metal_stdlib>
 
 #include "sdpa_common.h"
@@ -18,7 +22,7 @@ constant int mask_kind [[function_constant(SDPA_FC_MASK_KIND)]];
 constant bool is_causal [[function_constant(SDPA_FC_CAUSAL)]];
 constant bool split [[function_constant(SDPA_FC_SPLIT)]];
 
-template <typename T, int DMAX>
+template <typename T, int DMAX, bool EXACT>
 [[kernel]] void sdpa_decode(const device T* q [[buffer(SDPA_BUFFER_Q)]],
                             const device T* k [[buffer(SDPA_BUFFER_K)]],
                             const device T* v [[buffer(SDPA_BUFFER_V)]],
@@ -37,7 +41,7 @@ template <typename T, int DMAX>
   const int row = group.y;
   const int b = group.z / p.heads_q;
   const int h = group.z % p.heads_q;
-  const int head_dim = p.head_dim;
+  const int head_dim = EXACT ? DMAX : p.head_dim;
   const device T* qr = q + b * p.q_stride[0] + h * p.q_stride[1] + row * p.q_stride[2];
   const device T* kh = k + b * p.k_stride[0] + (h / p.group) * p.k_stride[1];
   const device T* vh = v + b * p.v_stride[0] + (h / p.group) * p.v_stride[1];
@@ -55,7 +59,7 @@ template <typename T, int DMAX>
   if (is_causal) {
     k_end = min(k_end, row + 1);
   }
-  float row_max = -INFINITY;
+  float row_max = SDPA_LOWEST;
   float row_sum = 0.0f;
   for (int key = k_begin + sg; key < k_end; key += SDPA_DECODE_SIMDGROUPS) {
     const device T* kr = kh + key * p.k_stride[2];
@@ -66,8 +70,10 @@ template <typename T, int DMAX>
         dot += qv[j] * float(kr[d]);
       }
     }
-    const float score =
-        sdpa_masked_score<T>(simd_sum(dot) * p.scale, mask, p, b, h, row, key, has_mask, mask_kind, is_causal);
+    float score = simd_sum(dot) * p.scale;
+    if (!sdpa_mask_score<T>(score, mask, p, b, h, row, key, has_mask, mask_kind, is_causal)) {
+      continue;
+    }
     const float new_max = max(row_max, score);
     const float correction = sdpa_weight(row_max, new_max);
     const float w = sdpa_weight(score, new_max);
@@ -96,7 +102,7 @@ template <typename T, int DMAX>
   if (sg != 0) {
     return;
   }
-  float merged_max = -INFINITY;
+  float merged_max = SDPA_LOWEST;
   for (int s = 0; s < SDPA_DECODE_SIMDGROUPS; ++s) {
     merged_max = max(merged_max, states[s * STRIDE + DMAX]);
   }
@@ -151,7 +157,7 @@ template <typename T, int DMAX>
   const int b = group.z / p.heads_q;
   const int h = group.z % p.heads_q;
   const device float* parts = partials + (long(group.z) * p.len_q + row) * p.splits * STRIDE;
-  float merged_max = -INFINITY;
+  float merged_max = SDPA_LOWEST;
   for (int s = 0; s < p.splits; ++s) {
     merged_max = max(merged_max, parts[s * STRIDE + DMAX]);
   }
@@ -170,27 +176,50 @@ template <typename T, int DMAX>
   }
 }
 
-template [[host_name("sdpa_decode_float_upto32")]] [[kernel]] decltype(sdpa_decode<float, 32>) sdpa_decode<float, 32>;
-template [[host_name("sdpa_decode_float_upto64")]] [[kernel]] decltype(sdpa_decode<float, 64>) sdpa_decode<float, 64>;
-template [[host_name("sdpa_decode_float_upto128")]] [[kernel]] decltype(sdpa_decode<float, 128>) sdpa_decode<float, 128>;
-template [[host_name("sdpa_decode_float_upto256")]] [[kernel]] decltype(sdpa_decode<float, 256>) sdpa_decode<float, 256>;
-template [[host_name("sdpa_decode_half_upto32")]] [[kernel]] decltype(sdpa_decode<half, 32>) sdpa_decode<half, 32>;
-template [[host_name("sdpa_decode_half_upto64")]] [[kernel]] decltype(sdpa_decode<half, 64>) sdpa_decode<half, 64>;
-template [[host_name("sdpa_decode_half_upto128")]] [[kernel]] decltype(sdpa_decode<half, 128>) sdpa_decode<half, 128>;
-template [[host_name("sdpa_decode_half_upto256")]] [[kernel]] decltype(sdpa_decode<half, 256>) sdpa_decode<half, 256>;
-template [[host_name("sdpa_decode_bfloat_upto32")]] [[kernel]] decltype(sdpa_decode<bfloat, 32>) sdpa_decode<bfloat, 32>;
-template [[host_name("sdpa_decode_bfloat_upto64")]] [[kernel]] decltype(sdpa_decode<bfloat, 64>) sdpa_decode<bfloat, 64>;
-template [[host_name("sdpa_decode_bfloat_upto128")]] [[kernel]] decltype(sdpa_decode<bfloat, 128>) sdpa_decode<bfloat, 128>;
-template [[host_name("sdpa_decode_bfloat_upto256")]] [[kernel]] decltype(sdpa_decode<bfloat, 256>) sdpa_decode<bfloat, 256>;
+// Fast variants (head_dim == DMAX) and generic ones (head_dim <= DMAX), for each element type; the
+// reduction only needs the capacity, which sizes the partials.
+template [[host_name("sdpa_decode_float_d64")]] [[kernel]] decltype(sdpa_decode<float, 64, true>) sdpa_decode<float, 64, true>;
+template [[host_name("sdpa_decode_float_d80")]] [[kernel]] decltype(sdpa_decode<float, 80, true>) sdpa_decode<float, 80, true>;
+template [[host_name("sdpa_decode_float_d96")]] [[kernel]] decltype(sdpa_decode<float, 96, true>) sdpa_decode<float, 96, true>;
+template [[host_name("sdpa_decode_float_d128")]] [[kernel]] decltype(sdpa_decode<float, 128, true>) sdpa_decode<float, 128, true>;
+template [[host_name("sdpa_decode_float_d256")]] [[kernel]] decltype(sdpa_decode<float, 256, true>) sdpa_decode<float, 256, true>;
+template [[host_name("sdpa_decode_float_upto32")]] [[kernel]] decltype(sdpa_decode<float, 32, false>) sdpa_decode<float, 32, false>;
+template [[host_name("sdpa_decode_float_upto64")]] [[kernel]] decltype(sdpa_decode<float, 64, false>) sdpa_decode<float, 64, false>;
+template [[host_name("sdpa_decode_float_upto128")]] [[kernel]] decltype(sdpa_decode<float, 128, false>) sdpa_decode<float, 128, false>;
+template [[host_name("sdpa_decode_float_upto256")]] [[kernel]] decltype(sdpa_decode<float, 256, false>) sdpa_decode<float, 256, false>;
+template [[host_name("sdpa_decode_half_d64")]] [[kernel]] decltype(sdpa_decode<half, 64, true>) sdpa_decode<half, 64, true>;
+template [[host_name("sdpa_decode_half_d80")]] [[kernel]] decltype(sdpa_decode<half, 80, true>) sdpa_decode<half, 80, true>;
+template [[host_name("sdpa_decode_half_d96")]] [[kernel]] decltype(sdpa_decode<half, 96, true>) sdpa_decode<half, 96, true>;
+template [[host_name("sdpa_decode_half_d128")]] [[kernel]] decltype(sdpa_decode<half, 128, true>) sdpa_decode<half, 128, true>;
+template [[host_name("sdpa_decode_half_d256")]] [[kernel]] decltype(sdpa_decode<half, 256, true>) sdpa_decode<half, 256, true>;
+template [[host_name("sdpa_decode_half_upto32")]] [[kernel]] decltype(sdpa_decode<half, 32, false>) sdpa_decode<half, 32, false>;
+template [[host_name("sdpa_decode_half_upto64")]] [[kernel]] decltype(sdpa_decode<half, 64, false>) sdpa_decode<half, 64, false>;
+template [[host_name("sdpa_decode_half_upto128")]] [[kernel]] decltype(sdpa_decode<half, 128, false>) sdpa_decode<half, 128, false>;
+template [[host_name("sdpa_decode_half_upto256")]] [[kernel]] decltype(sdpa_decode<half, 256, false>) sdpa_decode<half, 256, false>;
+template [[host_name("sdpa_decode_bfloat_d64")]] [[kernel]] decltype(sdpa_decode<bfloat, 64, true>) sdpa_decode<bfloat, 64, true>;
+template [[host_name("sdpa_decode_bfloat_d80")]] [[kernel]] decltype(sdpa_decode<bfloat, 80, true>) sdpa_decode<bfloat, 80, true>;
+template [[host_name("sdpa_decode_bfloat_d96")]] [[kernel]] decltype(sdpa_decode<bfloat, 96, true>) sdpa_decode<bfloat, 96, true>;
+template [[host_name("sdpa_decode_bfloat_d128")]] [[kernel]] decltype(sdpa_decode<bfloat, 128, true>) sdpa_decode<bfloat, 128, true>;
+template [[host_name("sdpa_decode_bfloat_d256")]] [[kernel]] decltype(sdpa_decode<bfloat, 256, true>) sdpa_decode<bfloat, 256, true>;
+template [[host_name("sdpa_decode_bfloat_upto32")]] [[kernel]] decltype(sdpa_decode<bfloat, 32, false>) sdpa_decode<bfloat, 32, false>;
+template [[host_name("sdpa_decode_bfloat_upto64")]] [[kernel]] decltype(sdpa_decode<bfloat, 64, false>) sdpa_decode<bfloat, 64, false>;
+template [[host_name("sdpa_decode_bfloat_upto128")]] [[kernel]] decltype(sdpa_decode<bfloat, 128, false>) sdpa_decode<bfloat, 128, false>;
+template [[host_name("sdpa_decode_bfloat_upto256")]] [[kernel]] decltype(sdpa_decode<bfloat, 256, false>) sdpa_decode<bfloat, 256, false>;
 template [[host_name("sdpa_decode_reduce_float_upto32")]] [[kernel]] decltype(sdpa_decode_reduce<float, 32>) sdpa_decode_reduce<float, 32>;
 template [[host_name("sdpa_decode_reduce_float_upto64")]] [[kernel]] decltype(sdpa_decode_reduce<float, 64>) sdpa_decode_reduce<float, 64>;
+template [[host_name("sdpa_decode_reduce_float_upto80")]] [[kernel]] decltype(sdpa_decode_reduce<float, 80>) sdpa_decode_reduce<float, 80>;
+template [[host_name("sdpa_decode_reduce_float_upto96")]] [[kernel]] decltype(sdpa_decode_reduce<float, 96>) sdpa_decode_reduce<float, 96>;
 template [[host_name("sdpa_decode_reduce_float_upto128")]] [[kernel]] decltype(sdpa_decode_reduce<float, 128>) sdpa_decode_reduce<float, 128>;
 template [[host_name("sdpa_decode_reduce_float_upto256")]] [[kernel]] decltype(sdpa_decode_reduce<float, 256>) sdpa_decode_reduce<float, 256>;
 template [[host_name("sdpa_decode_reduce_half_upto32")]] [[kernel]] decltype(sdpa_decode_reduce<half, 32>) sdpa_decode_reduce<half, 32>;
 template [[host_name("sdpa_decode_reduce_half_upto64")]] [[kernel]] decltype(sdpa_decode_reduce<half, 64>) sdpa_decode_reduce<half, 64>;
+template [[host_name("sdpa_decode_reduce_half_upto80")]] [[kernel]] decltype(sdpa_decode_reduce<half, 80>) sdpa_decode_reduce<half, 80>;
+template [[host_name("sdpa_decode_reduce_half_upto96")]] [[kernel]] decltype(sdpa_decode_reduce<half, 96>) sdpa_decode_reduce<half, 96>;
 template [[host_name("sdpa_decode_reduce_half_upto128")]] [[kernel]] decltype(sdpa_decode_reduce<half, 128>) sdpa_decode_reduce<half, 128>;
 template [[host_name("sdpa_decode_reduce_half_upto256")]] [[kernel]] decltype(sdpa_decode_reduce<half, 256>) sdpa_decode_reduce<half, 256>;
 template [[host_name("sdpa_decode_reduce_bfloat_upto32")]] [[kernel]] decltype(sdpa_decode_reduce<bfloat, 32>) sdpa_decode_reduce<bfloat, 32>;
 template [[host_name("sdpa_decode_reduce_bfloat_upto64")]] [[kernel]] decltype(sdpa_decode_reduce<bfloat, 64>) sdpa_decode_reduce<bfloat, 64>;
+template [[host_name("sdpa_decode_reduce_bfloat_upto80")]] [[kernel]] decltype(sdpa_decode_reduce<bfloat, 80>) sdpa_decode_reduce<bfloat, 80>;
+template [[host_name("sdpa_decode_reduce_bfloat_upto96")]] [[kernel]] decltype(sdpa_decode_reduce<bfloat, 96>) sdpa_decode_reduce<bfloat, 96>;
 template [[host_name("sdpa_decode_reduce_bfloat_upto128")]] [[kernel]] decltype(sdpa_decode_reduce<bfloat, 128>) sdpa_decode_reduce<bfloat, 128>;
 template [[host_name("sdpa_decode_reduce_bfloat_upto256")]] [[kernel]] decltype(sdpa_decode_reduce<bfloat, 256>) sdpa_decode_reduce<bfloat, 256>;

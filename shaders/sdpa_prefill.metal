@@ -3,7 +3,8 @@
 // One threadgroup computes BQ = 32 query rows of one (batch, head): 4 simdgroups own 8 rows each. Key and
 // value tiles of BK rows are staged through threadgroup memory as float and shared by the simdgroups; the
 // two products (S = Q K^T, O += P V) run on 8x8 simdgroup matrices in float; the softmax is online, per
-// row, with max and sum in float; rows with no key to attend to come out as zeros, as in PyTorch.
+// row, with max and sum in float; rows with no key to attend to come out as zeros, as in PyTorch. Masked
+// keys are flags, never infinities (see sdpa_common.h).
 //
 // Scores go through threadgroup memory between the products, and the per-row rescaling of the output
 // accumulators is a product with a diagonal matrix, because Metal documents simdgroup_matrix operations
@@ -41,6 +42,7 @@ template <typename T, int DMAX, bool EXACT>
   constexpr int THREADS = 32 * SDPA_PREFILL_SIMDGROUPS;
   constexpr int DB = DMAX / 8;
   static_assert(DMAX % 8 == 0 && sdpa_prefill_threadgroup_bytes(DMAX) <= 32768, "tile over 32 KB");
+  static_assert(BK / 4 <= 32, "a lane's keys of a tile are bits of one uint");
 
   threadgroup float kv_tile[BK * DMAX];          // keys, then values, of the current tile
   threadgroup float scores[BQ * BK];             // S, then P, of the current tile
@@ -80,7 +82,7 @@ template <typename T, int DMAX, bool EXACT>
   const int i = lane / 4;
   const int part = lane % 4;
   const int row = row0 + i;
-  float row_max = -INFINITY;
+  float row_max = SDPA_LOWEST;
   float row_sum = 0.0f;
 
   // With causal masking, no row of this tile sees keys past its last row.
@@ -110,16 +112,18 @@ template <typename T, int DMAX, bool EXACT>
     // Online softmax over this tile: scale, mask, new row max, weights P written back over S.
     threadgroup float* srow = scores + (sg * 8 + i) * BK;
     float values[BK / 4];
-    float tile_max = -INFINITY;
+    uint attended = 0;  // bit c: key part * BK / 4 + c of the tile is attended to
+    float tile_max = SDPA_LOWEST;
     for (int c = 0; c < BK / 4; ++c) {
       const int col = part * (BK / 4) + c;
       const int key = k0 + col;
-      float s = -INFINITY;
-      if (row < p.len_q && (align_k || key < p.len_k)) {
-        s = sdpa_masked_score<T>(srow[col] * p.scale, mask, p, b, h, row, key, has_mask, mask_kind, is_causal);
+      float s = srow[col] * p.scale;
+      if (row < p.len_q && (align_k || key < p.len_k) &&
+          sdpa_mask_score<T>(s, mask, p, b, h, row, key, has_mask, mask_kind, is_causal)) {
+        attended |= 1u << c;
+        tile_max = max(tile_max, s);
       }
       values[c] = s;
-      tile_max = max(tile_max, s);
     }
     tile_max = max(tile_max, simd_shuffle_xor(tile_max, 1));
     tile_max = max(tile_max, simd_shuffle_xor(tile_max, 2));
@@ -127,7 +131,7 @@ template <typename T, int DMAX, bool EXACT>
     const float correction = sdpa_weight(row_max, new_max);
     float tile_sum = 0.0f;
     for (int c = 0; c < BK / 4; ++c) {
-      const float w = sdpa_weight(values[c], new_max);
+      const float w = (attended >> c) & 1u ? sdpa_weight(values[c], new_max) : 0.0f;
       srow[part * (BK / 4) + c] = w;
       tile_sum += w;
     }

@@ -76,11 +76,24 @@ std::vector<Binding> inputs(const AttentionGeometry& g) {
 
 uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
 
-Plan prefill(const AttentionGeometry& g, const OutputStrides& out) {
+// Head-dim capacity of a kernel variant, and its name: "<kernel>_<type>_d<D>" for the fast head dims,
+// "<kernel>_<type>_upto<capacity>" for the rest.
+struct Variant {
+  int dmax;
+  std::string name;
+};
+
+Variant variant(const char* kernel, const AttentionGeometry& g) {
   const bool exact = is_fast_head_dim(g.head_dim);
   const int dmax = exact ? static_cast<int>(g.head_dim) : generic_capacity(g.head_dim);
+  return {dmax, std::string(kernel) + "_" + element_name(g.element) + (exact ? "_d" : "_upto") + std::to_string(dmax)};
+}
+
+Plan prefill(const AttentionGeometry& g, const OutputStrides& out) {
+  const Variant v = variant("sdpa_prefill", g);
+  const int dmax = v.dmax;
   Dispatch d;
-  d.kernel = std::string("sdpa_prefill_") + element_name(g.element) + (exact ? "_d" : "_upto") + std::to_string(dmax);
+  d.kernel = v.name;
   add_mask_constants(g, &d.constants);
   d.constants.push_back({SDPA_FC_ALIGN_Q, true, g.len_q % SDPA_PREFILL_BLOCK_Q == 0});
   d.constants.push_back({SDPA_FC_ALIGN_K, true, g.len_k % sdpa_prefill_block_k(dmax) == 0});
@@ -100,10 +113,11 @@ constexpr int64_t kMaxSplits = 32;
 constexpr int64_t kSplitAbove = 512;
 
 Plan decode(const AttentionGeometry& g, const OutputStrides& out) {
-  const int dmax = generic_capacity(g.head_dim);
+  const Variant v = variant("sdpa_decode", g);
+  const int dmax = v.dmax;
   const int64_t splits = g.len_k > kSplitAbove ? std::min(kMaxSplits, (g.len_k + kKeysPerSplit - 1) / kKeysPerSplit) : 1;
   Dispatch d;
-  d.kernel = std::string("sdpa_decode_") + element_name(g.element) + "_upto" + std::to_string(dmax);
+  d.kernel = v.name;
   add_mask_constants(g, &d.constants);
   d.constants.push_back({SDPA_FC_SPLIT, true, splits > 1});
   d.buffers = inputs(g);
@@ -121,6 +135,7 @@ Plan decode(const AttentionGeometry& g, const OutputStrides& out) {
   plan.dispatches.push_back(d);
   if (splits > 1) {
     Dispatch r;
+    // The reduction depends only on the capacity, which sizes the partials.
     r.kernel = std::string("sdpa_decode_reduce_") + element_name(g.element) + "_upto" + std::to_string(dmax);
     r.buffers = {{SDPA_BUFFER_PARTIALS, Operand::kPartials}, {SDPA_BUFFER_OUT, Operand::kOutput}};
     r.params = d.params;
@@ -137,20 +152,6 @@ std::string Dispatch::pipeline_key() const {
   std::string key = kernel;
   for (const Constant& c : constants) key += "|" + std::to_string(c.index) + "=" + std::to_string(c.value);
   return key;
-}
-
-std::vector<int64_t> output_strides(const std::vector<int64_t>& sizes) {
-  if (sizes.size() == 4) {
-    const int64_t h = sizes[1], l = sizes[2], d = sizes[3];
-    return {l * h * d, d, h * d, 1};
-  }
-  std::vector<int64_t> strides(sizes.size());
-  int64_t s = 1;
-  for (size_t i = sizes.size(); i-- > 0;) {
-    strides[i] = s;
-    s *= sizes[i];
-  }
-  return strides;
 }
 
 OutputStrides kernel_output_strides(const std::vector<int64_t>& sizes, const std::vector<int64_t>& strides) {

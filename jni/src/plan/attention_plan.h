@@ -49,16 +49,12 @@ struct Plan {
   uint64_t partials_bytes = 0;       // scratch for Operand::kPartials, 0 if unused
 };
 
-// Output element strides (batch, head, row) as the kernels index them, for an output tensor of the
-// query's rank and the strides from output_strides().
+// Output element strides (batch, head, row) as the kernels index them.
 struct OutputStrides {
   int64_t batch, head, row;
 };
 
-// Strides of the output tensor for the query's sizes: for 4-D queries the [batch, length, heads, dim]
-// memory order PyTorch's own CPU flash attention returns (so a following transpose(1, 2) is free),
-// contiguous otherwise.
-std::vector<int64_t> output_strides(const std::vector<int64_t>& sizes);
+// The kernels' view of an output tensor of the query's rank (2 to 4) with these sizes and strides.
 OutputStrides kernel_output_strides(const std::vector<int64_t>& sizes, const std::vector<int64_t>& strides);
 
 // Query rows up to which the decode kernel is used.

@@ -4,6 +4,7 @@
 //
 // Default: a fixed set of cases covering every kernel variant, mask kind, layout and edge. With
 // DJL_METAL_KERNEL_SWEEP=full: every pair of values of the sweep's parameters, plus 100 random combinations.
+// DJL_METAL_KERNEL_SEED=N draws other inputs (failures name the seed).
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -32,10 +33,12 @@ struct Case {
   MaskKind mask = MaskKind::kNone;
   MaskShape mask_shape = MaskShape::kNone;
   bool fully_masked_rows = false;
+  bool lowest_masked = false;  // additive masks mask with the lowest finite value (as Hugging Face does), not -inf
   bool causal = false;
   double scale = 0;  // 0 = 1/sqrt(head_dim)
   Layout layout = Layout::kContiguous;
   bool kv_batch_broadcast = false;
+  bool output_like_query = true;  // [B, L, H, D] memory for a transposed query, as PyTorch's flash attention
 
   std::string describe() const {
     static const char* el[] = {"f32", "f16", "bf16"};
@@ -45,8 +48,9 @@ struct Case {
     std::ostringstream o;
     o << "B" << batch << " H" << heads_q << "/" << heads_kv << " Lq" << len_q << " Lk" << len_k << " D" << head_dim
       << " " << el[static_cast<int>(element)] << " mask=" << mk[static_cast<int>(mask)] << ms[static_cast<int>(mask_shape)]
-      << (fully_masked_rows ? "+empty_rows" : "") << (causal ? " causal" : "") << (scale != 0 ? " scale" : "") << " "
-      << ly[static_cast<int>(layout)] << (kv_batch_broadcast ? " kv_bcast" : "");
+      << (fully_masked_rows ? "+empty_rows" : "") << (lowest_masked ? "+lowest" : "") << (causal ? " causal" : "") << (scale != 0 ? " scale" : "") << " "
+      << ly[static_cast<int>(layout)] << (kv_batch_broadcast ? " kv_bcast" : "")
+      << (output_like_query ? " out_like_query" : " out_contiguous");
     return o.str();
   }
 };
@@ -62,6 +66,16 @@ double tolerance(Element e) {
 
 size_t element_bytes(Element e) { return e == Element::kFloat32 ? 4 : 2; }
 
+// The lowest finite value of an element type (torch.finfo(dtype).min), exactly representable in it.
+float lowest(Element e) {
+  switch (e) {
+    case Element::kFloat32: return -3.40282347e38f;
+    case Element::kFloat16: return -65504.0f;
+    case Element::kBFloat16: return -3.38953139e38f;
+  }
+  return 0;
+}
+
 // Writes float values as the element type (round to nearest even).
 void store(void* base, size_t index, float value, Element e) {
   switch (e) {
@@ -71,7 +85,13 @@ void store(void* base, size_t index, float value, Element e) {
   }
 }
 
-std::mt19937_64 rng(20261122);
+// Inputs are drawn anew for every case from one generator; DJL_METAL_KERNEL_SEED draws a different set.
+uint64_t seed() {
+  const char* s = std::getenv("DJL_METAL_KERNEL_SEED");
+  return s ? std::strtoull(s, nullptr, 10) : 20261122;
+}
+
+std::mt19937_64 rng(seed());
 
 std::vector<unsigned char> random_elements(size_t n, Element e) {
   std::vector<unsigned char> bytes(n * element_bytes(e));
@@ -138,13 +158,15 @@ std::string run_case(const Case& c) {
       if (c.mask == MaskKind::kBool) {
         mask[i] = masked ? 0 : 1;
       } else {
-        store(mask.data(), i, masked ? -INFINITY : bias(rng), me);
+        store(mask.data(), i, masked ? (c.lowest_masked ? lowest(me) : -INFINITY) : bias(rng), me);
       }
     }
   }
 
   const std::vector<int64_t> out_sizes = {B, Hq, Lq, D};
-  const std::vector<int64_t> out_strides = djl_metal::plan::output_strides(out_sizes);
+  const bool transposed_out = c.output_like_query && c.layout == Layout::kTransposed;
+  const std::vector<int64_t> out_strides = transposed_out ? std::vector<int64_t>{Lq * Hq * D, D, Hq * D, 1}
+                                                          : std::vector<int64_t>{Hq * Lq * D, Lq * D, D, 1};
   std::vector<unsigned char> out(static_cast<size_t>(B * Hq * Lq * D) * element_bytes(c.element));
   std::memset(out.data(), 0xcd, out.size());
 
@@ -162,7 +184,6 @@ std::string run_case(const Case& c) {
   for (const auto& d : plan.dispatches) encoder.encode(d);
 
   const std::vector<double> expected = reference::sdpa(g, q.data(), k.data(), v.data(), mask.data());
-  double worst = 0;
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t h = 0; h < Hq; ++h) {
       for (int64_t i = 0; i < Lq; ++i) {
@@ -173,11 +194,10 @@ std::string run_case(const Case& c) {
           const double error = std::fabs(got - want);
           if (!(error <= tolerance(c.element))) {
             std::ostringstream o;
-            o << c.describe() << " [" << plan.dispatches[0].kernel << "]: out[" << b << "," << h << "," << i << ","
+            o << c.describe() << " [" << plan.dispatches[0].kernel << ", seed " << seed() << "]: out[" << b << "," << h << "," << i << ","
               << d << "] = " << got << ", reference " << want;
             return o.str();
           }
-          worst = std::max(worst, error);
         }
       }
     }
@@ -235,6 +255,9 @@ TEST(prefill_masks_causal_and_layouts) {
   causal_long.causal = true;
   Case transposed = make(2, 4, 4, 13, 21, 32, Element::kFloat16);
   transposed.layout = Layout::kTransposed;
+  Case transposed_gqa = make(1, 8, 2, 13, 21, 64, Element::kFloat32);  // PyTorch's math kernel: contiguous output
+  transposed_gqa.layout = Layout::kTransposed;
+  transposed_gqa.output_like_query = false;
   Case cache = make(1, 4, 4, 9, 12, 64, Element::kFloat32);
   cache.layout = Layout::kCacheSlice;
   cache.causal = true;
@@ -242,6 +265,14 @@ TEST(prefill_masks_causal_and_layouts) {
   Case mqa = make(2, 6, 1, 16, 30, 80, Element::kBFloat16);
   Case broadcast = make(3, 2, 2, 10, 7, 16, Element::kFloat32);
   broadcast.kv_batch_broadcast = true;
+  Case lowest_f32 = make(1, 2, 2, 40, 50, 64, Element::kFloat32);
+  lowest_f32.mask = MaskKind::kAddFloat32;
+  lowest_f32.mask_shape = MaskShape::kFull;
+  lowest_f32.lowest_masked = true;
+  Case lowest_bf16 = make(2, 2, 2, 33, 70, 128, Element::kBFloat16);
+  lowest_bf16.mask = MaskKind::kAddElement;
+  lowest_bf16.mask_shape = MaskShape::kHeadsBroadcast;
+  lowest_bf16.lowest_masked = true;
   Case aligned = make(1, 1, 1, 64, 64, 64, Element::kFloat32);
   aligned.causal = true;
   Case negative = make(1, 1, 1, 9, 9, 16, Element::kFloat32);
@@ -249,7 +280,8 @@ TEST(prefill_masks_causal_and_layouts) {
   negative.mask = MaskKind::kBool;
   negative.mask_shape = MaskShape::kFull;
   negative.fully_masked_rows = true;
-  check_cases({causal_short, causal_long, transposed, cache, gqa, mqa, broadcast, aligned, negative});
+  check_cases({causal_short, causal_long, transposed, transposed_gqa, cache, gqa, mqa, broadcast, lowest_f32, lowest_bf16, aligned,
+               negative});
 }
 
 TEST(decode_and_split_decode) {
@@ -267,15 +299,25 @@ TEST(decode_and_split_decode) {
   Case split_masked = make(2, 2, 1, 1, 1024, 256, Element::kBFloat16);
   split_masked.mask = MaskKind::kBool;
   split_masked.mask_shape = MaskShape::kKeysOnly;
-  cases.insert(cases.end(), {two_rows, causal, split, split_masked});
+  Case d80 = make(1, 4, 4, 3, 40, 80, Element::kFloat16);
+  d80.mask = MaskKind::kAddElement;
+  d80.mask_shape = MaskShape::kFull;
+  d80.lowest_masked = true;
+  Case d96_split = make(1, 2, 2, 1, 700, 96, Element::kFloat32);
+  d96_split.mask = MaskKind::kAddFloat32;
+  d96_split.mask_shape = MaskShape::kKeysOnly;
+  d96_split.lowest_masked = true;
+  Case generic_split = make(2, 3, 1, 4, 900, 100, Element::kBFloat16);
+  generic_split.causal = true;
+  cases.insert(cases.end(), {two_rows, causal, split, split_masked, d80, d96_split, generic_split});
   check_cases(cases);
 }
 
 namespace {
 
 // The sweep's parameters; value indices per parameter.
-constexpr int kParams = 9;
-const std::vector<int> kValues = {2, 4, 6, 5, 7, 3, 6, 4, 2};
+constexpr int kParams = 10;
+const std::vector<int> kValues = {2, 4, 6, 5, 7, 3, 7, 4, 2, 2};
 
 Case sweep_case(const std::vector<int>& v) {
   static const int64_t batches[] = {1, 3};
@@ -291,12 +333,14 @@ Case sweep_case(const std::vector<int>& v) {
     case 3: c.mask = MaskKind::kAddFloat32, c.mask_shape = MaskShape::kHeadsBroadcast; break;
     case 4: c.mask = MaskKind::kAddElement, c.mask_shape = MaskShape::kRowBroadcast; break;
     case 5: c.mask = MaskKind::kBool, c.mask_shape = MaskShape::kKeysOnly; break;
+    case 6: c.mask = MaskKind::kAddFloat32, c.mask_shape = MaskShape::kFull, c.lowest_masked = true; break;
     default: break;
   }
   if (v[7] == 1) c.layout = Layout::kTransposed;
   if (v[7] == 2) c.layout = Layout::kCacheSlice;
   if (v[7] == 3) c.kv_batch_broadcast = true;
   if (v[8] == 1) c.scale = 0.2;
+  if (v[9] == 1) c.output_like_query = false;
   return c;
 }
 

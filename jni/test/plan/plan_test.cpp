@@ -77,39 +77,45 @@ TEST(decode_and_split_decode) {
   auto g = geometry(3, 8, 1, 1, 300, 128);
   auto p = plan_attention(g, kOut);
   CHECK_EQ(p.dispatches.size(), 1u);
-  CHECK_EQ(p.dispatches[0].kernel, "sdpa_decode_float_upto128");
+  CHECK_EQ(p.dispatches[0].kernel, "sdpa_decode_float_d128");
   CHECK_EQ(constant(p.dispatches[0], SDPA_FC_SPLIT), 0);
   CHECK_EQ(p.dispatches[0].threadgroups.z, 24u);
 
-  g = geometry(1, 4, 4, 2, 1100, 64);
+  g = geometry(1, 4, 4, 2, 1100, 48);
   p = plan_attention(g, kOut);
   CHECK_EQ(p.dispatches.size(), 2u);
   CHECK_EQ(p.dispatches[0].params.splits, 5);  // ceil(1100 / 256)
   CHECK_EQ(p.dispatches[0].params.keys_per_split, 220);
   CHECK_EQ(constant(p.dispatches[0], SDPA_FC_SPLIT), 1);
   CHECK(binds(p.dispatches[0], SDPA_BUFFER_PARTIALS, Operand::kPartials));
+  CHECK_EQ(p.dispatches[0].kernel, "sdpa_decode_float_upto64");
   CHECK_EQ(p.dispatches[1].kernel, "sdpa_decode_reduce_float_upto64");
   CHECK(binds(p.dispatches[1], SDPA_BUFFER_PARTIALS, Operand::kPartials));
   CHECK_EQ(p.partials_bytes, 1ull * 4 * 2 * 5 * (64 + 2) * sizeof(float));  // batch, heads, rows, splits
+
+  g = geometry(1, 2, 2, 1, 600, 80);  // fast head dim: partials sized for exactly 80
+  p = plan_attention(g, kOut);
+  CHECK_EQ(p.dispatches[0].kernel, "sdpa_decode_float_d80");
+  CHECK_EQ(p.dispatches[1].kernel, "sdpa_decode_reduce_float_upto80");
+  CHECK_EQ(p.partials_bytes, 1ull * 2 * 1 * 3 * (80 + 2) * sizeof(float));
 
   g = geometry(1, 1, 1, 9, 2000, 64);  // nine query rows: prefill
   CHECK_EQ(plan_attention(g, kOut).dispatches[0].kernel, "sdpa_prefill_float_d64");
 }
 
-TEST(output_layout_matches_pytorch_flash) {
-  const auto s4 = djl_metal::plan::output_strides({2, 8, 10, 64});
-  CHECK_EQ(s4[0], 10 * 8 * 64);
-  CHECK_EQ(s4[1], 64);
-  CHECK_EQ(s4[2], 8 * 64);
-  CHECK_EQ(s4[3], 1);
-  const auto k4 = djl_metal::plan::kernel_output_strides({2, 8, 10, 64}, s4);
+TEST(kernel_output_strides_by_rank) {
+  const auto k4 = djl_metal::plan::kernel_output_strides({2, 8, 10, 64}, {10 * 8 * 64, 64, 8 * 64, 1});
+  CHECK_EQ(k4.batch, 10 * 8 * 64);
   CHECK_EQ(k4.head, 64);
   CHECK_EQ(k4.row, 512);
-  const auto s3 = djl_metal::plan::output_strides({6, 5, 8});
-  const auto k3 = djl_metal::plan::kernel_output_strides({6, 5, 8}, s3);
+  const auto k3 = djl_metal::plan::kernel_output_strides({6, 5, 8}, {40, 8, 1});
   CHECK_EQ(k3.batch, 0);
   CHECK_EQ(k3.head, 40);
   CHECK_EQ(k3.row, 8);
+  const auto k2 = djl_metal::plan::kernel_output_strides({5, 8}, {8, 1});
+  CHECK_EQ(k2.batch, 0);
+  CHECK_EQ(k2.head, 0);
+  CHECK_EQ(k2.row, 8);
 }
 
 int main() { return check::run_all(); }
