@@ -1,7 +1,9 @@
 #include "backend/simulator_backend.h"
 
+#include <cstring>
 #include <vector>
 
+#include "backend/output.h"
 #include "encoder/simulator_encoder.h"
 #include "plan/attention_plan.h"
 
@@ -9,19 +11,15 @@ namespace djl_metal::backend {
 
 int32_t SimulatorBackend::device_type() const { return torch::shim().device_cpu; }
 
-torch::Tensor SimulatorBackend::run(const router::SdpaCall&, const router::CallFacts& facts,
+torch::Tensor SimulatorBackend::run(const router::SdpaCall& call, const router::CallFacts& facts,
                                     const router::AttentionGeometry& geometry) {
-  const torch::Shim& s = torch::shim();
-  const std::vector<int64_t> sizes(facts.q.sizes.begin(), facts.q.sizes.end());
-  const std::vector<int64_t> strides = plan::output_strides(sizes);
-  torch::AtenTensorHandle h = nullptr;
-  if (s.empty_strided(static_cast<int64_t>(sizes.size()), sizes.data(), strides.data(), facts.q.dtype,
-                      facts.q.device_type, facts.q.device_index, &h) != 0 || !h) {
-    throw torch::TorchError("libtorch could not allocate the attention output");
-  }
-  torch::Tensor out(h);
+  torch::Tensor out = allocate_output(call, facts, geometry);
   const torch::TensorInfo info = torch::TensorInfo::read(out.get());
+  // This backend exists to verify the kernels: NaN in every element first, so an element they miss shows.
+  std::memset(info.data, 0xff, static_cast<size_t>(info.numel() * torch::dtype_size(facts.q.dtype)));
 
+  const std::vector<int64_t> sizes(info.sizes.begin(), info.sizes.end());
+  const std::vector<int64_t> strides(info.strides.begin(), info.strides.end());
   const plan::Plan plan = plan::plan_attention(geometry, plan::kernel_output_strides(sizes, strides));
   std::vector<float> partials(plan.partials_bytes / sizeof(float));
   encoder::HostOperands operands;

@@ -18,6 +18,8 @@ using router::Reason;
 
 torch::AtenTensorHandle handle(int64_t h, const char* what) {
   if (h == 0) throw std::invalid_argument(std::string("scaled_dot_product_attention: ") + what + " is null");
+  // DJL gives string arrays, which have no tensor, the handle -1.
+  if (h == -1) throw std::invalid_argument(std::string("scaled_dot_product_attention: ") + what + " is not a tensor");
   return reinterpret_cast<torch::AtenTensorHandle>(static_cast<intptr_t>(h));
 }
 
@@ -115,11 +117,6 @@ std::string backend_id(int backend) {
 std::string reason_id(int reason) {
   if (reason < 0 || reason >= reason_count()) throw std::invalid_argument("unknown reason " + std::to_string(reason));
   return router::reason_id(static_cast<Reason>(reason));
-}
-
-std::string reason_text(int reason) {
-  if (reason < 0 || reason >= reason_count()) throw std::invalid_argument("unknown reason " + std::to_string(reason));
-  return router::reason_text(static_cast<Reason>(reason));
 }
 
 int64_t to_dtype(int64_t tensor, int dtype) {

@@ -37,7 +37,6 @@ int backend_count();
 int reason_count();
 std::string backend_id(int backend);
 std::string reason_id(int reason);
-std::string reason_text(int reason);
 
 // dtype conversion through libtorch (DJL cannot make bfloat16 arrays itself).
 // dtype: 0 float32, 1 float16, 2 bfloat16, 3 float64. Returns a new at::Tensor*.

@@ -12,10 +12,6 @@ namespace {
 using torch::OpCall;
 using Result = torch::OpCall::Result;
 
-// PyTorch's SDPBackend numbering; on CPU _fused_sdp_choice answers only these two.
-constexpr int64_t kMath = 0;
-constexpr int64_t kFlashAttention = 1;
-
 // A 0-dim tensor of `dtype` holding 0 or -inf. Scalars cannot cross the C shim, so the bits are written here.
 torch::Tensor scalar_tensor(bool negative_infinity, int32_t dtype, const torch::TensorInfo& like) {
   const torch::Shim& s = torch::shim();
@@ -72,20 +68,37 @@ torch::Tensor additive_mask(const SdpaCall& call, const CallFacts& facts) {
 
 }  // namespace
 
-torch::Tensor pytorch_sdpa(const SdpaCall& call, const CallFacts& facts) {
-  // The backend choice sees the original (possibly boolean) mask, as in PyTorch.
+PyTorchKernel pytorch_kernel(const SdpaCall& call, const CallFacts& facts) {
+  // The choice sees the original (possibly boolean) mask, as in PyTorch. PyTorch asks its CPU choice
+  // directly; through the dispatcher a sparse mask would find no kernel, so the choice, which looks only at
+  // the mask's sizes, dtype and requires_grad, gets a dense copy of it.
+  torch::Tensor dense;
+  if (facts.mask && !facts.mask->data) {
+    OpCall to_dense("aten::to_dense", "");
+    to_dense.tensor(call.attn_mask.get()).none().none().run({Result::kTensor});
+    dense = to_dense.take_tensor(0);
+  }
   OpCall choice("aten::_fused_sdp_choice", "");
   choice.tensor(call.query.get())
       .tensor(call.key.get())
       .tensor(call.value.get())
-      .optional_tensor(call.attn_mask.get())
+      .optional_tensor(dense ? dense.get() : call.attn_mask.get())
       .f64(call.dropout_p)
       .boolean(call.is_causal)
       .optional_f64(call.scale)
       .boolean(call.enable_gqa)
       .run({Result::kInt});
-  const int64_t backend = choice.int_result(0);
-  if (backend == kMath && call.is_causal && call.attn_mask) {
+  // PyTorch's SDPBackend numbering; on CPU _fused_sdp_choice answers only math (0) and flash attention (1).
+  const int64_t chosen = choice.int_result(0);
+  if (chosen == 0) return PyTorchKernel::kMath;
+  if (chosen == 1) return PyTorchKernel::kFlashAttention;
+  throw torch::TorchError("scaled_dot_product_attention: libtorch chose SDP backend " + std::to_string(chosen) +
+                          ", which this engine does not know for CPU tensors");
+}
+
+torch::Tensor pytorch_sdpa(const SdpaCall& call, const CallFacts& facts) {
+  const PyTorchKernel kernel = pytorch_kernel(call, facts);
+  if (kernel == PyTorchKernel::kMath && call.is_causal && call.attn_mask) {
     // PyTorch's math kernel raises this itself, but its message would only reach standard error.
     throw torch::TorchError(
         "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True");
@@ -94,7 +107,7 @@ torch::Tensor pytorch_sdpa(const SdpaCall& call, const CallFacts& facts) {
   torch::Tensor converted = additive_mask(call, facts);
   const torch::AtenTensorHandle mask = converted ? converted.get() : call.attn_mask.get();
 
-  if (backend == kFlashAttention) {
+  if (kernel == PyTorchKernel::kFlashAttention) {
     OpCall flash("aten::_scaled_dot_product_flash_attention_for_cpu", "");
     flash.tensor(call.query.get())
         .tensor(call.key.get())
@@ -106,22 +119,18 @@ torch::Tensor pytorch_sdpa(const SdpaCall& call, const CallFacts& facts) {
         .run({Result::kTensor, Result::kTensor});
     return flash.take_tensor(0);
   }
-  if (backend == kMath) {
-    OpCall math("aten::_scaled_dot_product_attention_math", "");
-    math.tensor(call.query.get())
-        .tensor(call.key.get())
-        .tensor(call.value.get())
-        .optional_tensor(mask)
-        .f64(call.dropout_p)
-        .boolean(call.is_causal)
-        .none()  // dropout_mask
-        .optional_f64(call.scale)
-        .boolean(call.enable_gqa)
-        .run({Result::kTensor, Result::kTensor});
-    return math.take_tensor(0);
-  }
-  throw torch::TorchError("scaled_dot_product_attention: libtorch chose SDP backend " + std::to_string(backend) +
-                          ", which this engine does not know for CPU tensors");
+  OpCall math("aten::_scaled_dot_product_attention_math", "");
+  math.tensor(call.query.get())
+      .tensor(call.key.get())
+      .tensor(call.value.get())
+      .optional_tensor(mask)
+      .f64(call.dropout_p)
+      .boolean(call.is_causal)
+      .none()  // dropout_mask
+      .optional_f64(call.scale)
+      .boolean(call.enable_gqa)
+      .run({Result::kTensor, Result::kTensor});
+  return math.take_tensor(0);
 }
 
 }  // namespace djl_metal::router

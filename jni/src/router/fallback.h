@@ -6,6 +6,11 @@
 
 namespace djl_metal::router {
 
+// The CPU kernel PyTorch's own SDPA picks for a call (aten::_fused_sdp_choice).
+enum class PyTorchKernel { kMath, kFlashAttention };
+
+PyTorchKernel pytorch_kernel(const SdpaCall& call, const CallFacts& facts);
+
 torch::Tensor pytorch_sdpa(const SdpaCall& call, const CallFacts& facts);
 
 }  // namespace djl_metal::router

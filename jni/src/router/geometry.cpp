@@ -42,6 +42,7 @@ Reason describe_geometry(const CallFacts& f, AttentionGeometry* out) {
 
   const Lead q = lead_of(f.q);
   Lead k = lead_of(f.k), v = lead_of(f.v);
+  if (q.heads <= 0 || k.heads <= 0 || v.heads <= 0) return Reason::kSize;
   if (k.heads != v.heads) return Reason::kShape;
   if (!fit_batch(q, k) || !fit_batch(q, v)) return Reason::kShape;
   // Key/value heads equal, broadcast (1) or grouped; validation already rejected non-dividing groups.
@@ -56,13 +57,18 @@ Reason describe_geometry(const CallFacts& f, AttentionGeometry* out) {
   for (int64_t d : dims) {
     if (d <= 0 || d > INT_MAX) return Reason::kSize;
   }
-  if (f.q.stride(-1) != 1 || f.k.stride(-1) != 1 || f.v.stride(-1) != 1) return Reason::kLayout;
+  // A head dim of 1 has no step to take along it.
+  if (g.head_dim > 1 && (f.q.stride(-1) != 1 || f.k.stride(-1) != 1 || f.v.stride(-1) != 1)) return Reason::kLayout;
+  // Kernels read storage through data pointers; a tensor without one (not dense strided memory) cannot go there.
+  if (!f.q.data || !f.k.data || !f.v.data || (f.mask && !f.mask->data)) return Reason::kLayout;
   g.q_stride[0] = q.batch_stride, g.q_stride[1] = q.head_stride, g.q_stride[2] = f.q.stride(-2);
   g.k_stride[0] = k.batch_stride, g.k_stride[1] = k.head_stride, g.k_stride[2] = f.k.stride(-2);
   g.v_stride[0] = v.batch_stride, g.v_stride[1] = v.head_stride, g.v_stride[2] = f.v.stride(-2);
 
   if (f.mask) {
     const torch::TensorInfo& m = *f.mask;
+    // PyTorch's answer to a mask of rank 0 or 1 depends on its own backend choice (an error on its flash path).
+    if (m.dim() < 2) return Reason::kShape;
     // Right-align the mask against [batch, heads, Lq, Lk]; validation guarantees rank <= 4 here and that each
     // dim is 1 or the target.
     const int64_t target[4] = {g.batch, g.heads_q, g.len_q, g.len_k};
@@ -79,6 +85,7 @@ Reason describe_geometry(const CallFacts& f, AttentionGeometry* out) {
                                               : Element::kFloat32;
   g.is_causal = f.is_causal;
   g.scale = f.scale ? *f.scale : 1.0 / std::sqrt(static_cast<double>(g.head_dim));
+  if (!std::isfinite(static_cast<float>(g.scale))) return Reason::kScale;
   *out = g;
   return Reason::kNone;
 }

@@ -16,6 +16,7 @@ const char* reason_id(Reason r) {
     case Reason::kLayout: return "layout";
     case Reason::kShape: return "shape";
     case Reason::kSize: return "size";
+    case Reason::kScale: return "scale";
     case Reason::kCount: break;
   }
   return "unknown";
@@ -32,9 +33,11 @@ const char* reason_text(Reason r) {
     case Reason::kDtype: return "the native kernels take float32, float16 and bfloat16 only";
     case Reason::kHeadDim: return "head dim must be 1..256 and equal for query, key and value";
     case Reason::kCausalMask: return "is_causal together with an explicit attn_mask runs on PyTorch";
-    case Reason::kLayout: return "the last dimension of query, key or value is not contiguous";
-    case Reason::kShape: return "query/key/value rank or batch broadcasting is not one the kernels handle";
+    case Reason::kLayout: return "the last dimension of query, key or value is not contiguous, or a tensor has no data pointer";
+    case Reason::kShape:
+      return "query/key/value ranks, batch or head broadcasting, or a mask rank below 2, not one the kernels handle";
     case Reason::kSize: return "an empty dimension or a size beyond the kernels' index limits";
+    case Reason::kScale: return "the scale is NaN or infinite";
     case Reason::kCount: break;
   }
   return "unknown reason";

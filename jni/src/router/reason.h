@@ -14,9 +14,10 @@ enum class Reason : int {
   kDtype,          // inputs are not float32, float16 or bfloat16
   kHeadDim,        // head dim outside 1..256, or value head dim differs from query head dim
   kCausalMask,     // is_causal together with an explicit mask (PyTorch's answer depends on its backend)
-  kLayout,         // last dimension of q, k or v is not contiguous
-  kShape,          // rank above 4, q/k ranks differ, or batch broadcasting the kernels do not do
+  kLayout,         // last dimension of q, k or v is not contiguous, or a tensor without a data pointer
+  kShape,          // rank above 4, q/k ranks differ, batch or head broadcasting the kernels do not do, mask rank < 2
   kSize,           // an empty dimension, or a size beyond the kernels' 32-bit index limits
+  kScale,          // the scale is NaN or infinite
   kCount
 };
 

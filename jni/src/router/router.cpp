@@ -63,6 +63,9 @@ torch::Tensor route(const SdpaCall& call, Entry entry) {
   }
 
   if (reason == Reason::kNone) {
+    if (facts.q.dim() == 4 && pytorch_kernel(call, facts) == PyTorchKernel::kFlashAttention) {
+      geometry.output = OutputLayout::kLikeQuery;
+    }
     torch::Tensor out = backend->run(call, facts, geometry);
     count_native(backend->kind());
     log_call(facts, std::string("native kernel on ") + backend_name(backend->kind()));

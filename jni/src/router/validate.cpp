@@ -11,12 +11,6 @@ std::string device_name(const torch::TensorInfo& t) {
   return t.device_index >= 0 && type != "cpu" ? type + ":" + std::to_string(t.device_index) : type;
 }
 
-std::string shape_of(const torch::Dims& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
 // NumPy broadcasting of two shapes; false when they do not broadcast.
 bool broadcast(const torch::Dims& a, const torch::Dims& b, torch::Dims* out) {
   const size_t n = std::max(a.size(), b.size());
@@ -62,6 +56,18 @@ std::string validate(const CallFacts& f) {
                  " key.dim: ", k.dim(), " and value.dim: ", v.dim(), " instead.");
   }
   const torch::Shim& s = torch::shim();
+  // Integer and boolean inputs fail deep inside PyTorch's kernels (a matmul or softmax of the wrong type).
+  if (q.dtype != s.dtype_float16 && q.dtype != s.dtype_bfloat16 && q.dtype != s.dtype_float32 &&
+      q.dtype != s.dtype_float64) {
+    const std::string name = torch::dtype_name(q.dtype);
+    if (name == "bool" || name.rfind("int", 0) == 0 || name.rfind("uint", 0) == 0) {
+      return error("scaled_dot_product_attention: query, key and value must be floating point, but got ", name);
+    }
+  }
+  // PyTorch's dropout message; on its flash path PyTorch would instead say it does not support dropout > 0.
+  if (f.dropout_p < 0.0 || f.dropout_p > 1.0) {
+    return error("dropout probability has to be between 0 and 1, but got ", f.dropout_p);
+  }
   if (f.mask) {
     const int32_t md = f.mask->dtype;
     if (md != s.dtype_bool && md != s.dtype_float32 && md != q.dtype) {
@@ -87,7 +93,13 @@ std::string validate(const CallFacts& f) {
     if (q.dim() < 3 || k.dim() < 3 || v.dim() < 3) {
       return std::string("Dimension out of range (expected to be in range of [-2, 1], but got -3)");
     }
-    if (q.size(-3) % k.size(-3) != 0 || q.size(-3) % v.size(-3) != 0) {
+    // PyTorch divides by the key/value heads here and dies of SIGFPE when there are none.
+    const int64_t hq = q.size(-3), hk = k.size(-3), hv = v.size(-3);
+    if ((hk == 0 || hv == 0) && hq != 0) {
+      return error("scaled_dot_product_attention: enable_gqa=True with key ", k.shape_string(), " and value ",
+                   v.shape_string(), " having no heads for the ", hq, " heads of query");
+    }
+    if ((hk != 0 && hq % hk != 0) || (hv != 0 && hq % hv != 0)) {
       return "Number of heads in key and value must divide the number of heads in query";
     }
     kb.back() = q.size(-3);  // after repeat_interleave
@@ -111,7 +123,7 @@ std::string validate(const CallFacts& f) {
     scores.push_back(k.size(-2));
     if (!broadcast(scores, f.mask->sizes, &merged) || merged != scores) {
       return error("scaled_dot_product_attention: attn_mask of shape ", f.mask->shape_string(),
-                   " does not broadcast to the attention scores' shape ", shape_of(scores));
+                   " does not broadcast to the attention scores' shape ", torch::shape_string(scores));
     }
   }
   return "";

@@ -27,20 +27,16 @@ struct Size3 {
 
 // A specialisation value for [[function_constant(index)]].
 struct FunctionConstant {
-  enum class Type { kBool, kInt, kUInt, kFloat };
+  enum class Type { kBool, kInt };
   uint32_t index = 0;
   Type type = Type::kInt;
   union {
     bool b;
     int32_t i;
-    uint32_t u;
-    float f;
   } value{};
 
   static FunctionConstant of_bool(uint32_t index, bool v);
   static FunctionConstant of_int(uint32_t index, int32_t v);
-  static FunctionConstant of_uint(uint32_t index, uint32_t v);
-  static FunctionConstant of_float(uint32_t index, float v);
 };
 
 // [[buffer(index)]]: device memory, or the bytes of a setBytes call.

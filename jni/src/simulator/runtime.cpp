@@ -128,18 +128,6 @@ FunctionConstant FunctionConstant::of_int(uint32_t index, int32_t v) {
   return c;
 }
 
-FunctionConstant FunctionConstant::of_uint(uint32_t index, uint32_t v) {
-  FunctionConstant c = constant_of(index, Type::kUInt);
-  c.value.u = v;
-  return c;
-}
-
-FunctionConstant FunctionConstant::of_float(uint32_t index, float v) {
-  FunctionConstant c = constant_of(index, Type::kFloat);
-  c.value.f = v;
-  return c;
-}
-
 namespace {
 
 // Synchronisation that ThreadSanitizer sees; no-ops otherwise.

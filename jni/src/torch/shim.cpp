@@ -64,7 +64,6 @@ void do_load() {
     return;
   }
   Shim s;
-  s.library_path = path;
   std::string missing;
   resolve(lib, "aoti_torch_delete_tensor_object", s.delete_tensor_object, missing);
   resolve(lib, "aoti_torch_new_tensor_handle", s.new_tensor_handle, missing);
@@ -75,8 +74,6 @@ void do_load() {
   resolve(lib, "aoti_torch_get_dtype", s.get_dtype, missing);
   resolve(lib, "aoti_torch_get_device_type", s.get_device_type, missing);
   resolve(lib, "aoti_torch_get_device_index", s.get_device_index, missing);
-  resolve(lib, "aoti_torch_get_storage_offset", s.get_storage_offset, missing);
-  resolve(lib, "aoti_torch_get_storage_size", s.get_storage_size, missing);
   resolve(lib, "aoti_torch_empty_strided", s.empty_strided, missing);
   resolve(lib, "aoti_torch_grad_mode_is_enabled", s.grad_mode_is_enabled, missing);
   resolve(lib, "aoti_torch_library_init_impl", s.library_init_impl, missing);

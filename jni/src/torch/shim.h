@@ -34,8 +34,6 @@ struct Shim {
   ShimError (*get_dtype)(AtenTensorHandle, int32_t*) = nullptr;
   ShimError (*get_device_type)(AtenTensorHandle, int32_t*) = nullptr;
   ShimError (*get_device_index)(AtenTensorHandle, int32_t*) = nullptr;
-  ShimError (*get_storage_offset)(AtenTensorHandle, int64_t*) = nullptr;
-  ShimError (*get_storage_size)(AtenTensorHandle, int64_t*) = nullptr;
   ShimError (*empty_strided)(int64_t ndim, const int64_t* sizes, const int64_t* strides, int32_t dtype,
                              int32_t device_type, int32_t device_index, AtenTensorHandle* out) = nullptr;
   bool (*grad_mode_is_enabled)() = nullptr;
@@ -54,7 +52,6 @@ struct Shim {
   int32_t device_cpu = -1;
   // Every dtype code the shim names, for messages.
   std::vector<std::pair<int32_t, std::string>> dtype_names;
-  std::string library_path;
 };
 
 // Resolves the shim from the libtorch loaded in this process. Idempotent and thread-safe.

@@ -33,11 +33,13 @@ int64_t TensorInfo::numel() const {
   return n;
 }
 
-std::string TensorInfo::shape_string() const {
+std::string shape_string(const Dims& sizes) {
   std::string out = "[";
   for (size_t i = 0; i < sizes.size(); ++i) out += (i ? ", " : "") + std::to_string(sizes[i]);
   return out + "]";
 }
+
+std::string TensorInfo::shape_string() const { return torch::shape_string(sizes); }
 
 TensorInfo TensorInfo::read(AtenTensorHandle h) {
   const Shim& s = shim();
@@ -52,10 +54,7 @@ TensorInfo TensorInfo::read(AtenTensorHandle h) {
   }
   t.sizes.assign(sizes, sizes + dim);
   t.strides.assign(strides, strides + dim);
-  // Data pointers exist only for dense strided storage; anything else reads as null and stays off native paths.
   if (s.get_data_ptr(h, &t.data) != 0) t.data = nullptr;
-  if (s.get_storage_size(h, &t.storage_bytes) != 0) t.storage_bytes = -1;
-  if (s.get_storage_offset(h, &t.storage_offset) != 0) t.storage_offset = -1;
   return t;
 }
 

@@ -39,6 +39,9 @@ class Tensor {
   AtenTensorHandle h_ = nullptr;
 };
 
+// "[2, 4, 5, 8]"
+std::string shape_string(const Dims& sizes);
+
 // What the router needs to know about one tensor, read once.
 struct TensorInfo {
   Dims sizes;
@@ -46,9 +49,7 @@ struct TensorInfo {
   int32_t dtype = -1;
   int32_t device_type = -1;
   int32_t device_index = -1;
-  void* data = nullptr;        // first element (storage offset applied)
-  int64_t storage_bytes = 0;   // bytes of the whole storage
-  int64_t storage_offset = 0;  // in elements
+  void* data = nullptr;  // first element (storage offset applied); null where the storage has no data pointer
 
   int64_t dim() const { return static_cast<int64_t>(sizes.size()); }
   int64_t size(int64_t d) const { return sizes[d < 0 ? d + dim() : d]; }

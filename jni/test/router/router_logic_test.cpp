@@ -28,7 +28,8 @@ void install_test_shim() {
     s.dtype_float32 = kF32;
     s.dtype_float64 = kF64;
     s.device_cpu = kCpu;
-    s.dtype_names = {{kBool, "bool"}, {kF16, "float16"}, {kBF16, "bfloat16"}, {kF32, "float32"}, {kF64, "float64"}};
+    s.dtype_names = {{kBool, "bool"}, {4, "int64"}, {kF16, "float16"}, {kBF16, "bfloat16"}, {kF32, "float32"},
+                     {kF64, "float64"}};
     djl_metal::torch::install_shim_for_testing(s);
   }
 }
@@ -143,6 +144,29 @@ TEST(validate_rejects_with_pytorch_wording) {
   CallFacts gqa = call(tensor({2, 4, 5, 8}), tensor({2, 3, 7, 8}), tensor({2, 3, 7, 8}));
   gqa.enable_gqa = true;
   CHECK_EQ(validate(gqa), "Number of heads in key and value must divide the number of heads in query");
+  CallFacts dropout = basic();
+  dropout.dropout_p = 1.5;
+  CHECK_EQ(validate(dropout), "dropout probability has to be between 0 and 1, but got 1.5");
+  dropout.dropout_p = -0.5;
+  CHECK_EQ(validate(dropout), "dropout probability has to be between 0 and 1, but got -0.5");
+}
+
+TEST(validate_never_divides_by_zero_heads) {
+  CallFacts none = call(tensor({1, 4, 5, 8}), tensor({1, 0, 7, 8}), tensor({1, 0, 7, 8}));
+  none.enable_gqa = true;
+  CHECK_CONTAINS(validate(none), "having no heads for the 4 heads of query");
+  CallFacts v_none = call(tensor({1, 4, 5, 8}), tensor({1, 2, 7, 8}), tensor({1, 0, 7, 8}));
+  v_none.enable_gqa = true;
+  CHECK_CONTAINS(validate(v_none), "having no heads");
+  CallFacts empty = call(tensor({1, 0, 5, 8}), tensor({1, 0, 7, 8}), tensor({1, 0, 7, 8}));
+  empty.enable_gqa = true;
+  CHECK_EQ(validate(empty), "");
+}
+
+TEST(validate_rejects_integer_inputs) {
+  constexpr int32_t kI64 = 4;
+  CallFacts ints = call(tensor({2, 4, 5, 8}, kI64), tensor({2, 4, 7, 8}, kI64), tensor({2, 4, 7, 8}, kI64));
+  CHECK_EQ(validate(ints), "scaled_dot_product_attention: query, key and value must be floating point, but got int64");
 }
 
 TEST(validate_rejects_bad_shapes_clearly) {
@@ -198,12 +222,33 @@ TEST(support_reasons) {
   TensorInfo strided_last = tensor({2, 4, 5, 8});
   strided_last.strides = {320, 80, 16, 2};
   CHECK(reason_of(call(strided_last, tensor({2, 4, 7, 8}), tensor({2, 4, 7, 8}))) == Reason::kLayout);
+  TensorInfo no_data = tensor({2, 4, 7, 8});
+  no_data.data = nullptr;
+  CHECK(reason_of(call(tensor({2, 4, 5, 8}), tensor({2, 4, 7, 8}), no_data)) == Reason::kLayout);
   CHECK(reason_of(call(tensor({1, 2, 4, 5, 8}), tensor({1, 2, 4, 7, 8}), tensor({1, 2, 4, 7, 8}))) ==
         Reason::kShape);
   CHECK(reason_of(call(tensor({1, 4, 5, 8}), tensor({2, 4, 7, 8}), tensor({2, 4, 7, 8}))) == Reason::kShape);
   CHECK(reason_of(call(tensor({2, 4, 5, 8}), tensor({4, 7, 8}), tensor({4, 7, 8}))) == Reason::kShape);
   CHECK(reason_of(call(tensor({2, 4, 0, 8}), tensor({2, 4, 7, 8}), tensor({2, 4, 7, 8}))) == Reason::kSize);
   CHECK(reason_of(call(tensor({2, 4, 5, 8}), tensor({2, 4, 0, 8}), tensor({2, 4, 0, 8}))) == Reason::kSize);
+  // No key/value heads: an empty call for PyTorch, never a division by zero here.
+  CHECK(reason_of(call(tensor({2, 1, 5, 8}), tensor({2, 0, 7, 8}), tensor({2, 0, 7, 8}))) == Reason::kSize);
+  CHECK(reason_of(call(tensor({2, 0, 5, 8}), tensor({2, 0, 7, 8}), tensor({2, 0, 7, 8}))) == Reason::kSize);
+  for (const auto& m : {tensor({7}, kBool), tensor({}, kF32)}) {
+    CallFacts f = basic();
+    f.mask = m;
+    CHECK(reason_of(f) == Reason::kShape);
+  }
+  for (double scale : {std::nan(""), static_cast<double>(INFINITY), 1e300}) {
+    CallFacts f = basic();
+    f.scale = scale;
+    CHECK(reason_of(f) == Reason::kScale);
+  }
+  // A head dim of 1 needs no unit stride along it.
+  TensorInfo q1 = tensor({1, 2, 5, 1}), k1 = tensor({1, 2, 7, 1});
+  q1.strides = {10, 5, 1, 5};
+  k1.strides = {14, 7, 1, 7};
+  CHECK(reason_of(call(q1, k1, k1)) == Reason::kNone);
 }
 
 TEST(geometry_of_contiguous_and_transposed_views) {

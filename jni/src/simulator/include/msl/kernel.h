@@ -84,8 +84,6 @@ class function_constant {
     switch (c->type) {
       case FunctionConstant::Type::kBool: return static_cast<T>(c->value.b);
       case FunctionConstant::Type::kInt: return static_cast<T>(c->value.i);
-      case FunctionConstant::Type::kUInt: return static_cast<T>(c->value.u);
-      case FunctionConstant::Type::kFloat: return static_cast<T>(c->value.f);
     }
     return T();
   }

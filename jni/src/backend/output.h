@@ -1,0 +1,15 @@
+// The result tensor of a native call, allocated with the sizes and strides PyTorch's own result would have.
+#pragma once
+
+#include "router/call.h"
+#include "router/geometry.h"
+
+namespace djl_metal::backend {
+
+// [.., Lq, D] in the query's dtype and device: laid out like the query (PyTorch's CPU flash attention
+// allocates empty_like(query)) or contiguous (its math kernel), as geometry.output says. The last dimension
+// is contiguous in both.
+torch::Tensor allocate_output(const router::SdpaCall& call, const router::CallFacts& facts,
+                              const router::AttentionGeometry& geometry);
+
+}  // namespace djl_metal::backend
