@@ -171,15 +171,6 @@ public final class MetalLibrary {
     public static native @StdString String reasonId(int reason);
 
     /**
-     * Returns a reason's description.
-     *
-     * @param reason the reason code
-     * @return its description
-     */
-    @Name("reason_text")
-    public static native @StdString String reasonText(int reason);
-
-    /**
      * Converts a tensor's dtype through libtorch.
      *
      * @param tensor the tensor handle

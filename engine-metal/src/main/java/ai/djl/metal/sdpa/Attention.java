@@ -6,6 +6,7 @@ package ai.djl.metal.sdpa;
 import ai.djl.engine.EngineException;
 import ai.djl.metal.jni.MetalLibrary;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 
@@ -42,12 +43,16 @@ public final class Attention {
      * @param value the value {@code [..., S, Ev]}
      * @param options mask, dropout, causal, scale and GQA
      * @return the attention output {@code [..., L, Ev]}
-     * @throws IllegalArgumentException if an array does not come from the PyTorch engine
+     * @throws IllegalArgumentException if options or an array is null, or an array is not a tensor of the
+     *     PyTorch engine
      * @throws EngineException with PyTorch's message for invalid input, or naming the reason when {@code
      *     ai.djl.metal.sdpa=native} and the call cannot run natively
      */
     public static NDArray scaledDotProductAttention(
             NDArray query, NDArray key, NDArray value, AttentionOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("options is null (use AttentionOptions.defaults())");
+        }
         SdpaRouter.start();
         PtNDArray q = torchArray(query, "query");
         PtNDArray k = torchArray(key, "key");
@@ -77,6 +82,9 @@ public final class Attention {
     static PtNDArray torchArray(NDArray array, String name) {
         if (array == null) {
             throw new IllegalArgumentException(name + " is null");
+        }
+        if (array.getDataType() == DataType.STRING) {
+            throw new IllegalArgumentException(name + " is a string array, not a tensor");
         }
         if (!(array instanceof PtNDArray) || !(array.getManager() instanceof PtNDManager)) {
             throw new IllegalArgumentException(

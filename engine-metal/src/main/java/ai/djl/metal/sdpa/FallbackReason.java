@@ -28,12 +28,14 @@ public enum FallbackReason {
     HEAD_DIM,
     /** {@code is_causal} together with an explicit mask. */
     CAUSAL_MASK,
-    /** The last dimension of query, key or value is not contiguous. */
+    /** The last dimension of query, key or value is not contiguous, or a tensor has no data pointer. */
     LAYOUT,
-    /** A rank or batch broadcasting that the kernels do not handle. */
+    /** A rank, batch or head broadcasting, or a mask rank below 2, that the kernels do not handle. */
     SHAPE,
     /** An empty dimension, or a size beyond the kernels' index limits. */
-    SIZE;
+    SIZE,
+    /** The scale is NaN or infinite. */
+    SCALE;
 
     /**
      * Returns the identifier used in logs and by the native side.

@@ -6,7 +6,6 @@ package ai.djl.metal.sdpa;
 import ai.djl.engine.Engine;
 import ai.djl.engine.EngineException;
 import ai.djl.metal.jni.MetalLibrary;
-import ai.djl.util.Utils;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,8 +15,8 @@ import java.util.Locale;
 /**
  * Starts and describes the process-wide SDPA router (the native side of the engine).
  *
- * <p>Configuration, read once at engine start from system properties (or environment variables of the
- * same name with dots as underscores, upper case):
+ * <p>Configuration, read once at engine start from system properties, else from environment variables
+ * named like them in upper case with underscores ({@code AI_DJL_METAL_SDPA}, {@code AI_DJL_METAL_BACKEND}):
  *
  * <ul>
  *   <li>{@code ai.djl.metal.sdpa} = {@code auto} (default) | {@code native} | {@code off}, see {@link
@@ -108,8 +107,8 @@ public final class SdpaRouter {
         SdpaMode mode;
         int request;
         try {
-            mode = SdpaMode.parse(Utils.getEnvOrSystemProperty(SDPA_PROPERTY));
-            request = parseBackend(Utils.getEnvOrSystemProperty(BACKEND_PROPERTY));
+            mode = SdpaMode.parse(setting(SDPA_PROPERTY));
+            request = parseBackend(setting(BACKEND_PROPERTY));
         } catch (IllegalArgumentException e) {
             throw new EngineException(e.getMessage(), e);
         }
@@ -136,6 +135,15 @@ public final class SdpaRouter {
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             throw new EngineException("Metal engine failed to start: " + e.getMessage(), e);
         }
+    }
+
+    /** The system property, else the environment variable {@code AI_DJL_METAL_...} of the same name. */
+    private static String setting(String property) {
+        String value = System.getProperty(property);
+        if (value == null) {
+            value = System.getenv(property.toUpperCase(Locale.ROOT).replace('.', '_'));
+        }
+        return value;
     }
 
     private static int parseBackend(String value) {

@@ -104,4 +104,14 @@ public class EngineTest {
         String off = probe("Metal", Map.of(), "-Dai.djl.metal.sdpa=off");
         Assert.assertTrue(off.contains("SDPA override off"), off);
     }
+
+    @Test
+    public void environmentVariablesWhenNoSystemProperty() throws IOException {
+        String off = probe("Metal", Map.of("AI_DJL_METAL_SDPA", "off"));
+        Assert.assertTrue(off.contains("SDPA override off"), off);
+        String simulator = probe("Metal", Map.of("AI_DJL_METAL_BACKEND", "simulator"));
+        Assert.assertTrue(simulator.contains("mode auto; backend simulator"), simulator);
+        String property = probe("Metal", Map.of("AI_DJL_METAL_SDPA", "off"), "-Dai.djl.metal.sdpa=native");
+        Assert.assertTrue(property.contains("SDPA override installed, mode native"), property);
+    }
 }

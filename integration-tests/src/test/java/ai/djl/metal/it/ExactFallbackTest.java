@@ -6,6 +6,7 @@ package ai.djl.metal.it;
 import static ai.djl.metal.it.util.SdpaModule.qkv;
 import static ai.djl.metal.it.util.SdpaModule.shapes;
 
+import ai.djl.metal.it.util.Fixtures;
 import ai.djl.metal.it.util.ModelRun;
 import ai.djl.metal.it.util.Npy;
 import ai.djl.metal.it.util.PlainPyTorch;
@@ -24,7 +25,6 @@ import org.testng.annotations.Test;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,12 +40,10 @@ public class ExactFallbackTest {
     private Map<String, ModelRun.Result> reference;
 
     private static final class Case {
-        final SdpaModule module;
         final ModelRun.Request request;
         final String expectedError;
 
-        Case(SdpaModule module, ModelRun.Request request, String expectedError) {
-            this.module = module;
+        Case(ModelRun.Request request, String expectedError) {
             this.request = request;
             this.expectedError = expectedError;
         }
@@ -164,12 +162,8 @@ public class ExactFallbackTest {
     }
 
     @DataProvider(name = "cases")
-    public Iterator<Object[]> cases() {
-        List<Object[]> names = new ArrayList<>();
-        for (String name : cases.keySet()) {
-            names.add(new Object[] {name});
-        }
-        return names.iterator();
+    public Object[][] cases() {
+        return Fixtures.rows(new ArrayList<>(cases.keySet()));
     }
 
     @Test(dataProvider = "cases")
@@ -223,7 +217,7 @@ public class ExactFallbackTest {
             Path dir, RandomInputs in, SdpaModule m, long[][] shapes, Path mask, String expectedError)
             throws IOException {
         List<Path> inputs = m.randomInputs(in, shapes, mask);
-        Case c = new Case(m, new ModelRun.Request(m.name, m.write(dir), inputs), expectedError);
+        Case c = new Case(new ModelRun.Request(m.name, m.write(dir), inputs), expectedError);
         cases.put(m.name, c);
         return c;
     }

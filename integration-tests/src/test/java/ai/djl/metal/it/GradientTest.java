@@ -4,6 +4,7 @@
 package ai.djl.metal.it;
 
 import ai.djl.engine.Engine;
+import ai.djl.metal.it.util.Fixtures;
 import ai.djl.metal.it.util.ModelRun;
 import ai.djl.metal.it.util.Npy;
 import ai.djl.metal.it.util.PlainPyTorch;
@@ -39,6 +40,7 @@ public class GradientTest {
 
     private final Map<String, ModelRun.Request> requests = new LinkedHashMap<>();
     private final Map<String, SdpaModule> modules = new LinkedHashMap<>();
+    private ModelRun.Request sparse;
     private Map<String, ModelRun.Result> reference;
 
     @BeforeClass
@@ -62,7 +64,16 @@ public class GradientTest {
         SdpaModule gqa = new SdpaModule("grad_f32_gqa");
         gqa.enableGqa = true;
         add(dir, in, gqa, new long[] {1, 4, 5, 8}, new long[] {1, 2, 5, 8}, null);
-        reference = PlainPyTorch.run(new ArrayList<>(requests.values()));
+        // Sparse masks reach the router only outside inference mode, where the call needs gradients.
+        SdpaModule sparseMask = new SdpaModule("grad_f32_sparse_additive_mask");
+        sparseMask.mask = SdpaModule.Mask.SPARSE;
+        add(dir, in, sparseMask, new long[] {4, 5, 8}, new long[] {4, 7, 8},
+                in.normal("grad_f32_sparse_additive_mask.mask", 4, 5, 7));
+        sparse = requests.remove(sparseMask.name);
+        modules.remove(sparseMask.name);
+        List<ModelRun.Request> all = new ArrayList<>(requests.values());
+        all.add(sparse);
+        reference = PlainPyTorch.run(all);
     }
 
     private void add(Path dir, RandomInputs in, SdpaModule m, long[] qShape, long[] kvShape, Path mask)
@@ -83,17 +94,23 @@ public class GradientTest {
 
     @DataProvider(name = "cases")
     public Object[][] cases() {
-        List<Object[]> rows = new ArrayList<>();
-        for (String name : requests.keySet()) {
-            rows.add(new Object[] {name});
-        }
-        return rows.toArray(new Object[0][]);
+        return Fixtures.rows(new ArrayList<>(requests.keySet()));
     }
 
     @Test(dataProvider = "cases")
     public void torchScriptTrainingGradientsArePyTorchs(String name) throws IOException {
+        assertTrainingLikePlain(requests.get(name));
+    }
+
+    @Test
+    public void sparseMaskTrainingGradientsArePyTorchs() throws IOException {
+        assertTrainingLikePlain(sparse);
+    }
+
+    private void assertTrainingLikePlain(ModelRun.Request r) throws IOException {
+        String name = r.name;
         ModelRun.Result plain = reference.get(name);
-        ModelRun.Result metal = ModelRun.run("Metal", requests.get(name));
+        ModelRun.Result metal = ModelRun.run("Metal", r);
         Assert.assertNull(plain.error, plain.error);
         Assert.assertNull(metal.error, metal.error);
         assertSame(name, metal.outputs.get(0), plain.outputs.get(0));

@@ -92,16 +92,59 @@ public class InvalidInputTest {
                                     AttentionOptions.builder()
                                             .optAttnMask(m.ones(new Shape(5, 6), DataType.BOOLEAN))
                                             .build()));
+            expectError(
+                    "must be floating point, but got int64",
+                    () -> {
+                        NDArray ints = m.ones(new Shape(2, 4, 5, 8), DataType.INT64);
+                        Attention.scaledDotProductAttention(ints, ints, ints);
+                    });
+            expectError(
+                    "dropout probability has to be between 0 and 1, but got 1.5",
+                    () ->
+                            Attention.scaledDotProductAttention(
+                                    q, k, k, AttentionOptions.builder().optDropoutP(1.5).build()));
+            // PyTorch itself dies of SIGFPE here.
+            expectError(
+                    "having no heads for the 4 heads of query",
+                    () -> {
+                        NDArray kv = m.zeros(new Shape(2, 0, 7, 8));
+                        Attention.scaledDotProductAttention(
+                                q, kv, kv, AttentionOptions.builder().optEnableGqa(true).build());
+                    });
             Assert.assertEquals(SdpaStats.snapshot().since(before).getTotalCalls(), 0);
 
             Assert.expectThrows(
                     IllegalArgumentException.class,
                     () -> Attention.scaledDotProductAttention(null, k, k));
+            Assert.expectThrows(
+                    IllegalArgumentException.class,
+                    () -> Attention.scaledDotProductAttention(q, k, k, null));
+            NDArray strings = m.create(new String[] {"a"});
+            Assert.expectThrows(
+                    IllegalArgumentException.class,
+                    () -> Attention.scaledDotProductAttention(strings, k, k));
+            Assert.expectThrows(
+                    IllegalArgumentException.class,
+                    () ->
+                            Attention.scaledDotProductAttention(
+                                    q, k, k, AttentionOptions.builder().optAttnMask(strings).build()));
+            Assert.expectThrows(IllegalArgumentException.class, () -> FloatType.of(strings));
+            Assert.expectThrows(IllegalArgumentException.class, () -> FloatType.FLOAT16.cast(strings));
             // Still working, and empty inputs are valid (PyTorch returns an empty result).
             Assert.assertEquals(Attention.scaledDotProductAttention(q, k, k).getShape(), q.getShape());
             NDArray empty = m.zeros(new Shape(2, 4, 0, 8));
             Assert.assertEquals(
                     Attention.scaledDotProductAttention(empty, k, k).getShape(), empty.getShape());
+            NDArray noHeads = m.zeros(new Shape(1, 0, 5, 8));
+            NDArray noKvHeads = m.zeros(new Shape(1, 0, 7, 8));
+            Assert.assertEquals(
+                    Attention.scaledDotProductAttention(
+                                    noHeads,
+                                    noKvHeads,
+                                    noKvHeads,
+                                    AttentionOptions.builder().optEnableGqa(true).build())
+                            .getShape(),
+                    noHeads.getShape());
             Assert.assertEquals(FloatType.of(q), FloatType.FLOAT32);
             Assert.assertNull(FloatType.of(m.ones(new Shape(2), DataType.INT64)));
         }

@@ -8,6 +8,7 @@ import ai.djl.metal.it.util.ModelRun;
 import ai.djl.metal.it.util.Npy;
 import ai.djl.metal.it.util.PlainPyTorch;
 import ai.djl.metal.it.util.Tolerance;
+import ai.djl.metal.it.util.Workspace;
 import ai.djl.metal.sdpa.Backend;
 import ai.djl.metal.sdpa.SdpaMode;
 import ai.djl.metal.sdpa.SdpaRouter;
@@ -19,14 +20,16 @@ import org.testng.annotations.DataProvider;
 import org.testng.annotations.Test;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
- * {@code ai.djl.metal.sdpa=native} with {@code ai.djl.metal.backend=simulator}: the shared fixtures run
- * every SDPA call through the real Metal kernels executed by the MSL simulator, with results within the
- * dtype's tolerance of PyTorch. Runs in its own JVM (surefire execution "simulator-native").
+ * {@code ai.djl.metal.sdpa=native} with {@code ai.djl.metal.backend=simulator}: the shared fixtures (models,
+ * and SDPA cases both as TorchScript modules through Criteria and through the Java API) run every SDPA call
+ * through the real Metal kernels executed by the MSL simulator, with results within the dtype's tolerance
+ * of PyTorch. Runs in its own JVM (surefire execution "simulator-native").
  */
 @Test(groups = "simulator-native")
 public class SimulatorNativeTest {
@@ -57,6 +60,23 @@ public class SimulatorNativeTest {
             double error = Tolerance.maxError(out.toDoubles(), Npy.read(c.ref64).toDoubles());
             Assert.assertTrue(error <= Tolerance.of(c.dtype), c + ": max error vs float64 " + error);
         }
+    }
+
+    @Test(groups = "simulator-native", dataProvider = "cases")
+    public void fixtureCasesThroughCriteriaRunNativelyWithinTolerance(Fixtures.SdpaCase c)
+            throws IOException {
+        Path dir = Workspace.newDirectory("native-case-");
+        ModelRun.Request request =
+                new ModelRun.Request(
+                        c.name, FixtureSdpaCaseTest.module(c).write(dir), FixtureSdpaCaseTest.inputs(c));
+        SdpaStats before = SdpaStats.snapshot();
+        ModelRun.Result actual = ModelRun.run("Metal", request);
+        SdpaStats delta = SdpaStats.snapshot().since(before);
+        Assert.assertNull(actual.error, actual.error);
+        Assert.assertEquals(delta.getNativeCalls(Backend.SIMULATOR), 1, delta.toString());
+        double error =
+                Tolerance.maxError(actual.outputs.get(0).toDoubles(), Npy.read(c.ref64).toDoubles());
+        Assert.assertTrue(error <= Tolerance.of(c.dtype), c + ": max error vs float64 " + error);
     }
 
     @DataProvider(name = "models")

@@ -6,6 +6,7 @@ package ai.djl.metal.it;
 import static ai.djl.metal.it.util.SdpaModule.qkv;
 import static ai.djl.metal.it.util.SdpaModule.shapes;
 
+import ai.djl.metal.it.util.Fixtures;
 import ai.djl.metal.it.util.ModelRun;
 import ai.djl.metal.it.util.PlainPyTorch;
 import ai.djl.metal.it.util.RandomInputs;
@@ -33,8 +34,8 @@ import java.util.Map;
 
 /**
  * With the simulator backend in auto mode, every supported argument combination runs natively (within the
- * dtype's tolerance of PyTorch's float64 answer on the same rounded inputs) and every unsupported one falls
- * back with its reason, bitwise equal to plain PyTorch. Runs in its own JVM (surefire execution
+ * dtype's tolerance of PyTorch's float64 answer on the same rounded inputs, with the output strides plain
+ * PyTorch gives) and every unsupported one falls back with its reason, bitwise equal to plain PyTorch. Runs in its own JVM (surefire execution
  * "simulator-auto").
  */
 @Test(groups = "simulator-auto")
@@ -97,6 +98,22 @@ public class SimulatorRoutingTest {
         SdpaModule transposed = m("float16_transposed_views", "float16");
         transposed.layout = Layout.TRANSPOSED;
         add(transposed, shapes(new long[] {2, 13, 4, 32}, new long[] {2, 21, 4, 32}), null, null);
+        SdpaModule transposedGqa = m("float32_transposed_gqa", "float32");
+        transposedGqa.layout = Layout.TRANSPOSED;
+        transposedGqa.enableGqa = true;
+        add(transposedGqa, shapes(new long[] {2, 13, 8, 32}, new long[] {2, 21, 2, 32}), null, null);
+        // Hugging Face masks with torch.finfo(dtype).min: rows with every key at that value attend to all.
+        float lowest = -Float.MAX_VALUE;
+        SdpaModule lowestRows = m("float32_lowest_mask_fully_masked_rows", "float32");
+        lowestRows.mask = Mask.FLOAT32;
+        add(lowestRows, qkv(2, 2, 12, 20, 64), in.additiveMask("lo32", new long[] {1, 5}, lowest, 2, 1, 12, 20),
+                null);
+        SdpaModule lowestBf16 = m("bfloat16_float32_lowest_mask_fully_masked_rows", "bfloat16");
+        lowestBf16.mask = Mask.FLOAT32;
+        add(lowestBf16, qkv(1, 2, 3, 40, 128), in.additiveMask("lo16", new long[] {2}, lowest, 1, 1, 3, 40), null);
+        SdpaModule lowestF16 = m("float16_lowest_same_dtype_mask", "float16");
+        lowestF16.mask = Mask.SAME_DTYPE;
+        add(lowestF16, qkv(1, 4, 33, 47, 80), in.additiveMask("lof16", new long[] {}, -65504f, 33, 47), null);
         SdpaModule cache = m("float32_kv_cache_slice_causal", "float32");
         cache.layout = Layout.KV_CACHE_SLICE;
         cache.lenK = 12;
@@ -130,6 +147,15 @@ public class SimulatorRoutingTest {
                 shapes(new long[] {1, 2, 5, 8}, new long[] {2, 2, 7, 8}), null, FallbackReason.SHAPE);
         add(m("fallback_empty_keys", "float32"), shapes(new long[] {1, 2, 5, 8}, new long[] {1, 2, 0, 8}), null,
                 FallbackReason.SIZE);
+        add(m("fallback_no_key_heads", "float32"), shapes(new long[] {2, 1, 5, 8}, new long[] {2, 0, 7, 8}), null,
+                FallbackReason.SIZE);
+        SdpaModule vectorMask = m("fallback_mask_rank_1", "float32");
+        vectorMask.mask = Mask.BOOL;
+        add(vectorMask, shapes(new long[] {4, 5, 8}, new long[] {4, 7, 8}), in.boolMask("vm", none, 7),
+                FallbackReason.SHAPE);
+        SdpaModule nanScale = m("fallback_nan_scale", "float32");
+        nanScale.scale = Double.NaN;
+        add(nanScale, qkv(1, 2, 5, 7, 8), null, FallbackReason.SCALE);
         SdpaModule training = m("fallback_gradient", "float32");
         Case grad = add(training, qkv(1, 2, 5, 7, 8), null, FallbackReason.GRADIENT);
         grad.request.gradientWeights = in.normal("fallback_gradient.w", 1, 2, 5, 8);
@@ -137,6 +163,9 @@ public class SimulatorRoutingTest {
         List<ModelRun.Request> requests = new ArrayList<>();
         for (Case c : cases.values()) {
             requests.add(c.reference);
+            if (c.reference != c.request) {
+                requests.add(c.request);
+            }
         }
         plain = PlainPyTorch.run(requests);
     }
@@ -169,11 +198,7 @@ public class SimulatorRoutingTest {
 
     @DataProvider(name = "cases")
     public Object[][] cases() {
-        List<Object[]> rows = new ArrayList<>();
-        for (String name : cases.keySet()) {
-            rows.add(new Object[] {name});
-        }
-        return rows.toArray(new Object[0][]);
+        return Fixtures.rows(new ArrayList<>(cases.keySet()));
     }
 
     @Test(groups = "simulator-auto", dataProvider = "cases")
@@ -190,6 +215,10 @@ public class SimulatorRoutingTest {
             double error = Tolerance.maxError(actual.outputs.get(0).toDoubles(), expected.outputs.get(0).toDoubles());
             Assert.assertTrue(
                     error <= Tolerance.of(c.module.dtype), name + ": max error vs float64 " + error);
+            Assert.assertEquals(
+                    actual.outputs.get(1).toDoubles(),
+                    plain.get(c.request.name).outputs.get(1).toDoubles(),
+                    name + ": output strides vs plain PyTorch");
         } else {
             Assert.assertEquals(delta.getFallbackCalls(c.reason), c.request.forwards, name + ": " + delta);
             Assert.assertNull(

@@ -76,12 +76,26 @@ public final class RandomInputs {
      * @return the file
      */
     public Path additiveMask(String name, long[] fullyMaskedRows, long... shape) {
+        return additiveMask(name, fullyMaskedRows, Float.NEGATIVE_INFINITY, shape);
+    }
+
+    /**
+     * Writes an additive float32 mask like {@link #additiveMask(String, long[], long...)}, with another
+     * value for masked keys (Hugging Face models mask with {@code torch.finfo(dtype).min}).
+     *
+     * @param name file name without extension
+     * @param fullyMaskedRows rows where every key is masked
+     * @param maskedValue the value of a masked key
+     * @param shape the shape, last dim = keys
+     * @return the file
+     */
+    public Path additiveMask(String name, long[] fullyMaskedRows, float maskedValue, long... shape) {
         Shape s = new Shape(shape);
         long keys = shape[shape.length - 1];
         ByteBuffer b = buffer(s.size() * 4);
         for (long i = 0; i < s.size(); ++i) {
             boolean masked = contains(fullyMaskedRows, i / keys) || random.nextInt(5) == 0;
-            b.putFloat(masked ? Float.NEGATIVE_INFINITY : (float) random.nextGaussian());
+            b.putFloat(masked ? maskedValue : (float) random.nextGaussian());
         }
         return save(name, DataType.FLOAT32, s, b);
     }

@@ -38,7 +38,9 @@ public final class SdpaModule {
         /** Additive float32 mask. */
         FLOAT32,
         /** Additive mask cast to the call's dtype. */
-        SAME_DTYPE
+        SAME_DTYPE,
+        /** Additive float32 mask in sparse COO layout. */
+        SPARSE
     }
 
     public final String name;
@@ -132,6 +134,16 @@ public final class SdpaModule {
         }
     }
 
+    private static String literal(double v) {
+        if (Double.isNaN(v)) {
+            return "float(\"nan\")";
+        }
+        if (Double.isInfinite(v)) {
+            return v > 0 ? "float(\"inf\")" : "float(\"-inf\")";
+        }
+        return Double.toString(v);
+    }
+
     /**
      * Writes the module.
      *
@@ -170,6 +182,9 @@ public final class SdpaModule {
                 body.add("m0 = torch.to(m0, 7)");
             }
             maskArg = "m0";
+        } else if (mask == Mask.SPARSE) {
+            body.add("m0 = torch.to_sparse(mask)");
+            maskArg = "m0";
         } else if (mask != Mask.NONE) {
             maskArg = "mask";
         }
@@ -181,7 +196,7 @@ public final class SdpaModule {
                         maskArg,
                         Double.toString(dropoutP),
                         causal ? "True" : "False",
-                        scale == null ? "None" : Double.toString(scale),
+                        scale == null ? "None" : literal(scale),
                         enableGqa ? "True" : "False"));
         body.add("return (torch.to(out, 7), torch.tensor(torch.stride(out)))");
         String params = "q: Tensor, k: Tensor, v: Tensor" + (mask == Mask.NONE ? "" : ", mask: Tensor");

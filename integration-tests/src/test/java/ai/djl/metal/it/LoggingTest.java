@@ -1,0 +1,89 @@
+/*
+ * DJL Metal engine.
+ */
+package ai.djl.metal.it;
+
+import ai.djl.metal.it.util.LoggingProbe;
+import ai.djl.metal.it.util.PlainPyTorch;
+import ai.djl.metal.it.util.Workspace;
+
+import org.testng.Assert;
+import org.testng.annotations.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The router's log lines, counted in fresh JVMs: one INFO line at start naming the backend, one WARN line
+ * per new fallback reason however many calls share it, one DEBUG line per call only when DEBUG is on.
+ */
+public class LoggingTest {
+
+    private static final String LOGGER = "org.slf4j.simpleLogger.log.ai.djl.metal.sdpa.SdpaRouter";
+
+    /** Runs the probe (3 native calls, 4 float64 and 5 dropout fallbacks) and returns the router's lines. */
+    private static List<String> routerLog(String level) throws IOException {
+        Path dir = Workspace.newDirectory("logging-");
+        List<String> command =
+                List.of(
+                        "-D" + LOGGER + "=" + level,
+                        "-Dai.djl.metal.backend=simulator",
+                        LoggingProbe.class.getName(),
+                        "3",
+                        "4",
+                        "5");
+        PlainPyTorch.runChild(command, Map.of(), dir);
+        List<String> lines = new ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve("child.log"))) {
+            if (line.contains("SdpaRouter")) {
+                lines.add(line);
+            }
+        }
+        return lines;
+    }
+
+    private static List<String> at(List<String> lines, String level) {
+        List<String> out = new ArrayList<>();
+        for (String line : lines) {
+            if (line.startsWith(level + " ") || line.contains(" " + level + " ")) {
+                out.add(line);
+            }
+        }
+        return out;
+    }
+
+    private static long count(List<String> lines, String text) {
+        return lines.stream().filter(l -> l.contains(text)).count();
+    }
+
+    @Test
+    public void debugLinePerCallWarnOncePerReason() throws IOException {
+        List<String> log = routerLog("debug");
+        List<String> info = at(log, "INFO");
+        Assert.assertEquals(info.size(), 1, log.toString());
+        Assert.assertTrue(info.get(0).contains("backend simulator"), info.get(0));
+
+        List<String> warn = at(log, "WARN");
+        Assert.assertEquals(warn.size(), 2, log.toString());
+        Assert.assertEquals(count(warn, "[dtype]"), 1, log.toString());
+        Assert.assertEquals(count(warn, "[dropout]"), 1, log.toString());
+
+        List<String> perCall = at(log, "DEBUG");
+        Assert.assertEquals(perCall.size(), 12, log.toString());
+        Assert.assertEquals(count(perCall, "-> native kernel on simulator"), 3, log.toString());
+        Assert.assertEquals(count(perCall, "-> PyTorch [dtype]"), 4, log.toString());
+        Assert.assertEquals(count(perCall, "-> PyTorch [dropout]"), 5, log.toString());
+    }
+
+    @Test
+    public void noDebugLinesWhenDebugIsOff() throws IOException {
+        List<String> log = routerLog("info");
+        Assert.assertTrue(at(log, "DEBUG").isEmpty(), log.toString());
+        Assert.assertEquals(at(log, "INFO").size(), 1, log.toString());
+        Assert.assertEquals(at(log, "WARN").size(), 2, log.toString());
+    }
+}
