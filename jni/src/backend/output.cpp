@@ -1,5 +1,6 @@
 #include "backend/output.h"
 
+#include <utility>
 #include <vector>
 
 #include "torch/op.h"
@@ -7,7 +8,7 @@
 namespace djl_metal::backend {
 namespace {
 
-torch::Tensor contiguous_like(const torch::TensorInfo& q) {
+Output contiguous_like(const torch::TensorInfo& q) {
   std::vector<int64_t> strides(q.sizes.size());
   int64_t s = 1;
   for (size_t i = strides.size(); i-- > 0;) {
@@ -20,22 +21,24 @@ torch::Tensor contiguous_like(const torch::TensorInfo& q) {
       !h) {
     throw torch::TorchError("libtorch could not allocate the attention output");
   }
-  return torch::Tensor(h);
+  torch::Tensor out(h);
+  torch::TensorInfo info = torch::TensorInfo::read(out.get());
+  return {std::move(out), std::move(info)};
 }
 
 }  // namespace
 
-torch::Tensor allocate_output(const router::SdpaCall& call, const router::CallFacts& facts,
-                              const router::AttentionGeometry& geometry) {
+Output allocate_output(const router::SdpaCall& call, const router::CallFacts& facts,
+                       const router::AttentionGeometry& geometry) {
   if (geometry.output == router::OutputLayout::kContiguous) return contiguous_like(facts.q);
   torch::OpCall like("aten::empty_like", "");
   like.tensor(call.query.get()).none().none().none().none().none().run({torch::OpCall::Result::kTensor});
   torch::Tensor out = like.take_tensor(0);
   // A query that is not dense gets a layout of PyTorch's choosing; the kernels need unit steps along the
   // head dim, which every layout but an exotic one for head dim 1 has.
-  const torch::TensorInfo info = torch::TensorInfo::read(out.get());
+  torch::TensorInfo info = torch::TensorInfo::read(out.get());
   if (facts.q.size(-1) > 1 && info.stride(-1) != 1) return contiguous_like(facts.q);
-  return out;
+  return {std::move(out), std::move(info)};
 }
 
 }  // namespace djl_metal::backend

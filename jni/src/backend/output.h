@@ -6,10 +6,15 @@
 
 namespace djl_metal::backend {
 
+struct Output {
+  torch::Tensor tensor;
+  torch::TensorInfo info;  // its sizes, strides and data pointer
+};
+
 // [.., Lq, D] in the query's dtype and device: laid out like the query (PyTorch's CPU flash attention
 // allocates empty_like(query)) or contiguous (its math kernel), as geometry.output says. The last dimension
 // is contiguous in both.
-torch::Tensor allocate_output(const router::SdpaCall& call, const router::CallFacts& facts,
-                              const router::AttentionGeometry& geometry);
+Output allocate_output(const router::SdpaCall& call, const router::CallFacts& facts,
+                       const router::AttentionGeometry& geometry);
 
 }  // namespace djl_metal::backend

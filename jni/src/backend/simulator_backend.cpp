@@ -1,6 +1,7 @@
 #include "backend/simulator_backend.h"
 
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "backend/output.h"
@@ -13,8 +14,8 @@ int32_t SimulatorBackend::device_type() const { return torch::shim().device_cpu;
 
 torch::Tensor SimulatorBackend::run(const router::SdpaCall& call, const router::CallFacts& facts,
                                     const router::AttentionGeometry& geometry) {
-  torch::Tensor out = allocate_output(call, facts, geometry);
-  const torch::TensorInfo info = torch::TensorInfo::read(out.get());
+  Output out = allocate_output(call, facts, geometry);
+  const torch::TensorInfo& info = out.info;
   // This backend exists to verify the kernels: NaN in every element first, so an element they miss shows.
   std::memset(info.data, 0xff, static_cast<size_t>(info.numel() * torch::dtype_size(facts.q.dtype)));
 
@@ -31,7 +32,7 @@ torch::Tensor SimulatorBackend::run(const router::SdpaCall& call, const router::
   operands.partials = partials.empty() ? nullptr : partials.data();
   encoder::SimulatorEncoder encoder(operands);
   for (const plan::Dispatch& d : plan.dispatches) encoder.encode(d);
-  return out;
+  return std::move(out.tensor);
 }
 
 }  // namespace djl_metal::backend
