@@ -42,7 +42,8 @@ Reason describe_geometry(const CallFacts& f, AttentionGeometry* out) {
 
   const Lead q = lead_of(f.q);
   Lead k = lead_of(f.k), v = lead_of(f.v);
-  if (q.heads <= 0 || k.heads <= 0 || v.heads <= 0) return Reason::kSize;
+  // No key/value heads: nothing to divide the query heads by (the query's own sizes are checked below).
+  if (k.heads <= 0 || v.heads <= 0) return Reason::kSize;
   if (k.heads != v.heads) return Reason::kShape;
   if (!fit_batch(q, k) || !fit_batch(q, v)) return Reason::kShape;
   // Key/value heads equal, broadcast (1) or grouped; validation already rejected non-dividing groups.
