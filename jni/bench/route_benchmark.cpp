@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
   std::vector<double> plain;
   for (const Workload& w : workloads) plain.push_back(microseconds_per_call(w, calls));
   djl_metal::router::configure(djl_metal::router::Mode::kAuto, nullptr);
-  const std::string installed = djl_metal::router::install_override();
+  const std::string installed = djl_metal::router::install_override(false);
   if (!installed.empty()) {
     std::fprintf(stderr, "%s\n", installed.c_str());
     return 1;

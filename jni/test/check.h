@@ -68,6 +68,16 @@ inline int run_all() {
 #define CHECK(cond) \
   ((cond) ? (void)0 : check::fail(__FILE__, __LINE__, #cond))
 #define CHECK_EQ(a, b) check::check_eq((a), (b), #a, #b, __FILE__, __LINE__)
+// The expression throws an exception whose message contains `part`.
+#define CHECK_THROWS(expression, part)                                                              \
+  do {                                                                                              \
+    try {                                                                                           \
+      expression;                                                                                   \
+      check::fail(__FILE__, __LINE__, std::string(#expression) + " did not throw");                  \
+    } catch (const std::exception& e) {                                                             \
+      CHECK_CONTAINS(e.what(), part);                                                               \
+    }                                                                                               \
+  } while (0)
 #define CHECK_CONTAINS(text, part)                                                                   \
   ((std::string(text).find(part) != std::string::npos)                                               \
        ? (void)0                                                                                      \

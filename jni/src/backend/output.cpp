@@ -28,9 +28,9 @@ Output contiguous_like(const torch::TensorInfo& q) {
 
 }  // namespace
 
-Output allocate_output(const router::SdpaCall& call, const router::CallFacts& facts,
-                       const router::AttentionGeometry& geometry) {
-  if (geometry.output == router::OutputLayout::kContiguous) return contiguous_like(facts.q);
+Output allocate_output(const call::SdpaCall& call, const call::CallFacts& facts,
+                       const kernel::AttentionGeometry& geometry) {
+  if (geometry.output == kernel::OutputLayout::kContiguous) return contiguous_like(facts.q);
   torch::OpCall like("aten::empty_like", "");
   like.tensor(call.query.get()).none().none().none().none().none().run({torch::OpCall::Result::kTensor});
   torch::Tensor out = like.take_tensor(0);
@@ -39,6 +39,12 @@ Output allocate_output(const router::SdpaCall& call, const router::CallFacts& fa
   torch::TensorInfo info = torch::TensorInfo::read(out.get());
   if (facts.q.size(-1) > 1 && info.stride(-1) != 1) return contiguous_like(facts.q);
   return {std::move(out), std::move(info)};
+}
+
+plan::OutputStrides kernel_output_strides(const torch::TensorInfo& output) {
+  const std::vector<int64_t> sizes(output.sizes.begin(), output.sizes.end());
+  const std::vector<int64_t> strides(output.strides.begin(), output.strides.end());
+  return plan::kernel_output_strides(sizes, strides);
 }
 
 }  // namespace djl_metal::backend

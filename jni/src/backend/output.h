@@ -1,8 +1,9 @@
 // The result tensor of a native call, allocated with the sizes and strides PyTorch's own result would have.
 #pragma once
 
-#include "router/call.h"
-#include "router/geometry.h"
+#include "call/call.h"
+#include "kernel/contract.h"
+#include "plan/attention_plan.h"
 
 namespace djl_metal::backend {
 
@@ -14,7 +15,10 @@ struct Output {
 // [.., Lq, D] in the query's dtype and device: laid out like the query (PyTorch's CPU flash attention
 // allocates empty_like(query)) or contiguous (its math kernel), as geometry.output says. The last dimension
 // is contiguous in both.
-Output allocate_output(const router::SdpaCall& call, const router::CallFacts& facts,
-                       const router::AttentionGeometry& geometry);
+Output allocate_output(const call::SdpaCall& call, const call::CallFacts& facts,
+                       const kernel::AttentionGeometry& geometry);
+
+// The output's strides as the kernels index them.
+plan::OutputStrides kernel_output_strides(const torch::TensorInfo& output);
 
 }  // namespace djl_metal::backend

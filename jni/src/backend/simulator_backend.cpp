@@ -4,35 +4,44 @@
 #include <utility>
 #include <vector>
 
+#include "backend/kernel_support.h"
 #include "backend/output.h"
+#include "encoder/plan_runner.h"
 #include "encoder/simulator_encoder.h"
-#include "plan/attention_plan.h"
 
 namespace djl_metal::backend {
+namespace {
 
-int32_t SimulatorBackend::device_type() const { return torch::shim().device_cpu; }
+encoder::HostMemory host(const torch::TensorInfo& t, int element_bytes) {
+  return {t.data, static_cast<size_t>(t.extent() * element_bytes)};
+}
 
-torch::Tensor SimulatorBackend::run(const router::SdpaCall& call, const router::CallFacts& facts,
-                                    const router::AttentionGeometry& geometry) {
+}  // namespace
+
+call::Verdict SimulatorBackend::support(const call::CallFacts& facts, kernel::AttentionGeometry* geometry) {
+  if (!all_on_device(facts, torch::shim().device_cpu)) return call::Reason::kDevice;
+  return kernel_support(facts, geometry);
+}
+
+Outcome SimulatorBackend::run(const call::SdpaCall& call, const call::CallFacts& facts,
+                              const kernel::AttentionGeometry& geometry) {
   Output out = allocate_output(call, facts, geometry);
-  const torch::TensorInfo& info = out.info;
+  const int element = kernel::element_bytes(geometry.element);
   // This backend exists to verify the kernels: NaN in every element first, so an element they miss shows.
-  std::memset(info.data, 0xff, static_cast<size_t>(info.numel() * torch::dtype_size(facts.q.dtype)));
+  std::memset(out.info.data, 0xff, static_cast<size_t>(out.info.extent() * element));
 
-  const std::vector<int64_t> sizes(info.sizes.begin(), info.sizes.end());
-  const std::vector<int64_t> strides(info.strides.begin(), info.strides.end());
-  const plan::Plan plan = plan::plan_attention(geometry, plan::kernel_output_strides(sizes, strides));
+  const plan::Plan plan = plan::plan_attention(geometry, kernel_output_strides(out.info));
   std::vector<float> partials(plan.partials_bytes / sizeof(float));
   encoder::HostOperands operands;
-  operands.query = facts.q.data;
-  operands.key = facts.k.data;
-  operands.value = facts.v.data;
-  operands.mask = facts.mask ? facts.mask->data : nullptr;
-  operands.output = info.data;
-  operands.partials = partials.empty() ? nullptr : partials.data();
+  operands.query = host(facts.q, element);
+  operands.key = host(facts.k, element);
+  operands.value = host(facts.v, element);
+  if (facts.mask) operands.mask = host(*facts.mask, kernel::mask_element_bytes(geometry.mask, geometry.element));
+  operands.output = host(out.info, element);
+  operands.partials = {partials.empty() ? nullptr : partials.data(), plan.partials_bytes};
   encoder::SimulatorEncoder encoder(operands);
-  for (const plan::Dispatch& d : plan.dispatches) encoder.encode(d);
-  return std::move(out.tensor);
+  encoder::encode_plan(plan, encoder);
+  return {std::move(out.tensor), {}};
 }
 
 }  // namespace djl_metal::backend

@@ -1,11 +1,11 @@
 #include "bridge/bridge.h"
 
+#include <cmath>
 #include <stdexcept>
 
-#include "backend/simulator_backend.h"
-#include "router/log.h"
+#include "backend/registry.h"
+#include "log/log.h"
 #include "router/override.h"
-#include "router/reason.h"
 #include "router/router.h"
 #include "router/stats.h"
 #include "torch/op.h"
@@ -13,8 +13,10 @@
 namespace djl_metal::bridge {
 namespace {
 
-using router::BackendKind;
-using router::Reason;
+using backend::BackendKind;
+using call::Reason;
+
+constexpr int kCompileStats = 5;
 
 torch::AtenTensorHandle handle(int64_t h, const char* what) {
   if (h == 0) throw std::invalid_argument(std::string("scaled_dot_product_attention: ") + what + " is null");
@@ -43,43 +45,38 @@ int32_t dtype_code(int dtype) {
 
 std::string load_torch() { return torch::load_shim(); }
 
-std::string select_backend(int request) {
-  static backend::SimulatorBackend simulator;
-  switch (request) {
-    case 0:
-      // The simulator is never chosen silently: it verifies kernels, it is not fast.
-      router::configure(router::mode(), nullptr);
-      return "no Metal device on this platform (Metal needs macOS on Apple silicon)";
-    case 1:
-      throw std::runtime_error(
-          "ai.djl.metal.backend=metal: no Metal device on this platform (Metal needs macOS on Apple silicon)");
-    case 2:
-      router::configure(router::mode(), &simulator);
-      return "requested: the Metal kernels executed by the MSL simulator on the CPU, for verification, not speed";
-    default:
-      throw std::invalid_argument("unknown backend request " + std::to_string(request));
-  }
+std::string select_backend(int request, double cpu_min_flops) {
+  if (request < 0 || request > 2) throw std::invalid_argument("unknown backend request " + std::to_string(request));
+  if (std::isnan(cpu_min_flops)) throw std::invalid_argument("cpu_min_flops is not a number");
+  require_torch();
+  backend::Settings settings;
+  settings.request = static_cast<backend::Request>(request);
+  settings.cpu_min_flops = cpu_min_flops;
+  const backend::Selection selection = backend::select_backend(settings);
+  router::configure(router::mode(), selection.backend);
+  return selection.why;
 }
 
 int active_backend() {
-  router::NativeBackend* b = router::active_backend();
+  backend::NativeBackend* b = router::active_backend();
   return static_cast<int>(b ? b->kind() : BackendKind::kNone);
 }
 
 std::string start_router(int mode) {
   if (mode < 0 || mode > 2) throw std::invalid_argument("unknown SDPA mode " + std::to_string(mode));
-  router::configure(static_cast<router::Mode>(mode), router::active_backend());
+  backend::NativeBackend* backend = router::active_backend();
+  router::configure(static_cast<router::Mode>(mode), backend);
   if (mode == static_cast<int>(router::Mode::kOff)) return "";
   const std::string error = torch::load_shim();
-  return error.empty() ? router::install_override() : error;
+  return error.empty() ? router::install_override(backend && backend->reads_mps()) : error;
 }
 
-void set_log_function(LogFunction fn, bool debug) { router::set_log_sink(fn, debug); }
+void set_log_function(LogFunction fn, bool debug) { log::set_sink(fn, debug); }
 
 int64_t scaled_dot_product_attention(int64_t query, int64_t key, int64_t value, int64_t mask, double dropout_p,
                                      bool is_causal, bool has_scale, double scale, bool enable_gqa) {
   require_torch();
-  router::SdpaCall call;
+  call::SdpaCall call;
   call.query = torch::Tensor::share(handle(query, "query"));
   call.key = torch::Tensor::share(handle(key, "key"));
   call.value = torch::Tensor::share(handle(value, "value"));
@@ -96,12 +93,17 @@ int64_t scaled_dot_product_attention(int64_t query, int64_t key, int64_t value, 
 int stats(int64_t* out, int capacity) {
   const router::StatsSnapshot s = router::stats_snapshot();
   const int backends = backend_count(), reasons = reason_count();
-  const int needed = backends + 2 * reasons;
+  const int needed = backends + 2 * reasons + kCompileStats;
   if (!out || capacity < needed) throw std::invalid_argument("stats buffer needs " + std::to_string(needed) + " slots");
   int i = 0;
   for (int b = 0; b < backends; ++b) out[i++] = static_cast<int64_t>(s.native[b]);
   for (int r = 0; r < reasons; ++r) out[i++] = static_cast<int64_t>(s.fallback[r]);
   for (int r = 0; r < reasons; ++r) out[i++] = static_cast<int64_t>(s.rejected[r]);
+  backend::NativeBackend* b = router::active_backend();
+  const backend::CompileStats c = b ? b->compile_stats() : backend::CompileStats{};
+  for (uint64_t v : {c.libraries, c.library_nanos, c.pipelines, c.pipeline_nanos, c.failures}) {
+    out[i++] = static_cast<int64_t>(v);
+  }
   return i;
 }
 
@@ -111,12 +113,12 @@ int reason_count() { return static_cast<int>(Reason::kCount); }
 
 std::string backend_id(int backend) {
   if (backend < 0 || backend >= backend_count()) throw std::invalid_argument("unknown backend " + std::to_string(backend));
-  return router::backend_name(static_cast<BackendKind>(backend));
+  return backend::backend_name(static_cast<BackendKind>(backend));
 }
 
 std::string reason_id(int reason) {
   if (reason < 0 || reason >= reason_count()) throw std::invalid_argument("unknown reason " + std::to_string(reason));
-  return router::reason_id(static_cast<Reason>(reason));
+  return call::reason_id(static_cast<Reason>(reason));
 }
 
 int64_t to_dtype(int64_t tensor, int dtype) {

@@ -13,14 +13,16 @@ using LogFunction = void (*)(int level, const char* message);
 // Finds libtorch's C shim in the process; empty string on success, else why not.
 std::string load_torch();
 
-// Chooses the native backend for ai.djl.metal.backend (0 auto, 1 metal, 2 simulator). Returns why the
-// resulting backend (see active_backend) was chosen, or why none is available.
-std::string select_backend(int request);
+// Chooses the native backend for ai.djl.metal.backend (0 auto, 1 metal, 2 simulator); CPU calls under
+// cpu_min_flops (negative: the default) stay on PyTorch with the Metal backend. Returns why the resulting backend (see active_backend)
+// was chosen, or why none is available; throws when an explicit request cannot be met.
+std::string select_backend(int request, double cpu_min_flops);
 
 // 0 none, 1 simulator, 2 metal.
 int active_backend();
 
-// Sets the router mode (0 auto, 1 native, 2 off) and, unless off, installs the libtorch override.
+// Sets the router mode (0 auto, 1 native, 2 off) and, unless off, installs the libtorch override (for the MPS
+// dispatch keys too when the active backend reads MPS tensors).
 // Empty string on success, else why the override could not be installed.
 std::string start_router(int mode);
 
@@ -31,7 +33,8 @@ void set_log_function(LogFunction fn, bool debug);
 int64_t scaled_dot_product_attention(int64_t query, int64_t key, int64_t value, int64_t mask, double dropout_p,
                                      bool is_causal, bool has_scale, double scale, bool enable_gqa);
 
-// Counters: [native by backend][fallback by reason][rejected by reason]; returns how many were written.
+// Counters: [native by backend][fallback by reason][rejected by reason][libraries compiled, their nanoseconds,
+// pipelines built, their nanoseconds, build failures]; returns how many were written.
 int stats(int64_t* out, int capacity);
 int backend_count();
 int reason_count();

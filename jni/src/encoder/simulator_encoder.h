@@ -1,26 +1,30 @@
-// Encoder that runs dispatches on the MSL simulator, with operands in host memory.
+// Encoder that runs each dispatch on the MSL simulator as it is encoded, with operands in host memory.
 #pragma once
 
+#include <cstdint>
+#include <deque>
+#include <vector>
+
 #include "encoder/encoder.h"
+#include "simulator/launch.h"
 
 namespace djl_metal::encoder {
-
-struct HostOperands {
-  const void* query = nullptr;
-  const void* key = nullptr;
-  const void* value = nullptr;
-  const void* mask = nullptr;  // null when the call has none
-  void* output = nullptr;
-  void* partials = nullptr;  // plan.partials_bytes of scratch, null when 0
-};
 
 class SimulatorEncoder : public Encoder {
  public:
   explicit SimulatorEncoder(const HostOperands& operands) : operands_(operands) {}
-  void encode(const plan::Dispatch& dispatch) override;
+  void set_pipeline(const plan::Dispatch& dispatch) override;
+  void set_buffer(uint32_t index, plan::Operand operand) override;
+  void set_bytes(uint32_t index, const void* bytes, size_t length) override;
+  void dispatch(const plan::Size3& threadgroups, const plan::Size3& threads) override;
+  // Each dispatch has finished before the next is encoded: nothing to order.
+  void barrier() override {}
+  void finish() override {}
 
  private:
   HostOperands operands_;
+  msl::Launch launch_;
+  std::deque<std::vector<unsigned char>> bytes_;  // setBytes copies, alive until the next pipeline
 };
 
 }  // namespace djl_metal::encoder

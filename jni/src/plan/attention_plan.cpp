@@ -6,9 +6,9 @@
 namespace djl_metal::plan {
 namespace {
 
-using router::AttentionGeometry;
-using router::Element;
-using router::MaskKind;
+using kernel::AttentionGeometry;
+using kernel::Element;
+using kernel::MaskKind;
 
 const char* element_name(Element e) {
   switch (e) {
@@ -93,6 +93,7 @@ Plan prefill(const AttentionGeometry& g, const OutputStrides& out) {
   const Variant v = variant("sdpa_prefill", g);
   const int dmax = v.dmax;
   Dispatch d;
+  d.library = "sdpa_prefill";
   d.kernel = v.name;
   add_mask_constants(g, &d.constants);
   d.constants.push_back({SDPA_FC_ALIGN_Q, true, g.len_q % SDPA_PREFILL_BLOCK_Q == 0});
@@ -117,6 +118,7 @@ Plan decode(const AttentionGeometry& g, const OutputStrides& out) {
   const int dmax = v.dmax;
   const int64_t splits = g.len_k > kSplitAbove ? std::min(kMaxSplits, (g.len_k + kKeysPerSplit - 1) / kKeysPerSplit) : 1;
   Dispatch d;
+  d.library = "sdpa_decode";
   d.kernel = v.name;
   add_mask_constants(g, &d.constants);
   d.constants.push_back({SDPA_FC_SPLIT, true, splits > 1});
@@ -135,6 +137,7 @@ Plan decode(const AttentionGeometry& g, const OutputStrides& out) {
   plan.dispatches.push_back(d);
   if (splits > 1) {
     Dispatch r;
+    r.library = d.library;
     // The reduction depends only on the capacity, which sizes the partials.
     r.kernel = std::string("sdpa_decode_reduce_") + element_name(g.element) + "_upto" + std::to_string(dmax);
     r.buffers = {{SDPA_BUFFER_PARTIALS, Operand::kPartials}, {SDPA_BUFFER_OUT, Operand::kOutput}};
@@ -162,7 +165,7 @@ OutputStrides kernel_output_strides(const std::vector<int64_t>& sizes, const std
   }
 }
 
-Plan plan_attention(const router::AttentionGeometry& g, const OutputStrides& out) {
+Plan plan_attention(const kernel::AttentionGeometry& g, const OutputStrides& out) {
   return g.len_q <= kDecodeMaxRows ? decode(g, out) : prefill(g, out);
 }
 

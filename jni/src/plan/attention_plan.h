@@ -8,13 +8,34 @@
 #include <string>
 #include <vector>
 
-#include "router/geometry.h"
-#include "sdpa_params.h"
+#include "kernel/contract.h"
 
 namespace djl_metal::plan {
 
 // What a buffer binding refers to; each encoder maps operands to its own memory.
 enum class Operand { kQuery, kKey, kValue, kMask, kOutput, kPartials };
+
+constexpr Operand kOperands[] = {Operand::kQuery, Operand::kKey,    Operand::kValue,
+                                 Operand::kMask,  Operand::kOutput, Operand::kPartials};
+
+// One T per operand: the memory or buffer an encoder binds for it.
+template <typename T>
+struct Operands {
+  T query{}, key{}, value{}, mask{}, output{}, partials{};
+
+  T& operator[](Operand o) {
+    switch (o) {
+      case Operand::kQuery: return query;
+      case Operand::kKey: return key;
+      case Operand::kValue: return value;
+      case Operand::kMask: return mask;
+      case Operand::kOutput: return output;
+      case Operand::kPartials: break;
+    }
+    return partials;
+  }
+  const T& operator[](Operand o) const { return const_cast<Operands&>(*this)[o]; }
+};
 
 struct Size3 {
   uint32_t x = 1, y = 1, z = 1;
@@ -32,7 +53,8 @@ struct Binding {
 };
 
 struct Dispatch {
-  std::string kernel;  // host name in shaders/
+  std::string library;  // the shaders/ file (without .metal) that defines the kernel: its own Metal library
+  std::string kernel;   // host name in that file
   std::vector<Constant> constants;
   std::vector<Binding> buffers;
   SdpaParams params{};  // bytes for SDPA_BUFFER_PARAMS
@@ -45,7 +67,7 @@ struct Dispatch {
 };
 
 struct Plan {
-  std::vector<Dispatch> dispatches;  // in order; each reads what the previous ones wrote
+  std::vector<Dispatch> dispatches;  // in order; each may read what the previous ones wrote
   uint64_t partials_bytes = 0;       // scratch for Operand::kPartials, 0 if unused
 };
 
@@ -60,6 +82,6 @@ OutputStrides kernel_output_strides(const std::vector<int64_t>& sizes, const std
 // Query rows up to which the decode kernel is used.
 constexpr int64_t kDecodeMaxRows = SDPA_DECODE_MAX_ROWS;
 
-Plan plan_attention(const router::AttentionGeometry& g, const OutputStrides& out);
+Plan plan_attention(const kernel::AttentionGeometry& g, const OutputStrides& out);
 
 }  // namespace djl_metal::plan

@@ -4,19 +4,25 @@
 #include <deque>
 #include <mutex>
 
+#include "metal/device.h"
 #include "torch/op.h"
 
 namespace djl_metal::router {
 namespace {
 
+using call::CallFacts;
+using call::SdpaCall;
 using torch::OpCall;
 using Result = torch::OpCall::Result;
 
-// A 0-dim tensor of `dtype` holding 0 or -inf. Scalars cannot cross the C shim, so the bits are written here.
-torch::Tensor scalar_tensor(bool negative_infinity, int32_t dtype, const torch::TensorInfo& like) {
+// A 0-dim tensor of `dtype` holding 0 or -inf, on the mask's device. Scalars cannot cross the C shim, so the
+// bits are written into a CPU tensor, which a device other than the CPU (MPS: the query's) gets a copy of.
+torch::Tensor scalar_tensor(bool negative_infinity, int32_t dtype, const torch::TensorInfo& like,
+                            torch::AtenTensorHandle query) {
   const torch::Shim& s = torch::shim();
+  const bool on_cpu = like.device_type == s.device_cpu;
   torch::AtenTensorHandle h = nullptr;
-  if (s.empty_strided(0, nullptr, nullptr, dtype, like.device_type, like.device_index, &h) != 0 || !h) {
+  if (s.empty_strided(0, nullptr, nullptr, dtype, s.device_cpu, on_cpu ? like.device_index : -1, &h) != 0 || !h) {
     throw torch::TorchError("libtorch could not allocate a scalar tensor");
   }
   torch::Tensor t(h);
@@ -35,7 +41,10 @@ torch::Tensor scalar_tensor(bool negative_infinity, int32_t dtype, const torch::
     throw torch::TorchError("scaled_dot_product_attention: a boolean attn_mask needs a floating-point query, got " +
                             torch::dtype_name(dtype));
   }
-  return t;
+  if (on_cpu) return t;
+  OpCall to("aten::to", "other");
+  to.tensor(t.get()).tensor(query).boolean(false).boolean(false).none().run({Result::kTensor});
+  return to.take_tensor(0);
 }
 
 // The 0 and -inf scalars, made once per dtype and device and shared read-only by every call.
@@ -44,15 +53,15 @@ struct MaskScalars {
   torch::Tensor zero, neg_inf;
 };
 
-const MaskScalars& mask_scalars(int32_t dtype, const torch::TensorInfo& like) {
+const MaskScalars& mask_scalars(int32_t dtype, const torch::TensorInfo& like, torch::AtenTensorHandle query) {
   static std::mutex mutex;
   static std::deque<MaskScalars> cache;  // deque: entries never move once handed out
   std::lock_guard<std::mutex> lock(mutex);
   for (const MaskScalars& m : cache) {
     if (m.dtype == dtype && m.device_type == like.device_type && m.device_index == like.device_index) return m;
   }
-  cache.push_back({dtype, like.device_type, like.device_index, scalar_tensor(false, dtype, like),
-                   scalar_tensor(true, dtype, like)});
+  cache.push_back({dtype, like.device_type, like.device_index, scalar_tensor(false, dtype, like, query),
+                   scalar_tensor(true, dtype, like, query)});
   return cache.back();
 }
 
@@ -60,7 +69,7 @@ const MaskScalars& mask_scalars(int32_t dtype, const torch::TensorInfo& like) {
 // where(mask, 0, -inf) gives the same tensor as PyTorch's where(logical_not(mask), -inf, 0) in one operator.
 torch::Tensor additive_mask(const SdpaCall& call, const CallFacts& facts) {
   if (!facts.mask || facts.mask->dtype != torch::shim().dtype_bool) return {};
-  const MaskScalars& scalars = mask_scalars(facts.q.dtype, *facts.mask);
+  const MaskScalars& scalars = mask_scalars(facts.q.dtype, *facts.mask, call.query.get());
   OpCall where("aten::where", "self");
   where.tensor(call.attn_mask.get()).tensor(scalars.zero.get()).tensor(scalars.neg_inf.get()).run({Result::kTensor});
   return where.take_tensor(0);
@@ -96,13 +105,84 @@ PyTorchKernel pytorch_kernel(const SdpaCall& call, const CallFacts& facts) {
                           ", which this engine does not know for CPU tensors");
 }
 
-torch::Tensor pytorch_sdpa(const SdpaCall& call, const CallFacts& facts) {
-  const PyTorchKernel kernel = pytorch_kernel(call, facts);
-  if (kernel == PyTorchKernel::kMath && call.is_causal && call.attn_mask) {
-    // PyTorch's math kernel raises this itself, but its message would only reach standard error.
+namespace {
+
+// PyTorch's math kernel raises this itself, but its message would only reach standard error.
+void check_math_causal_mask(const SdpaCall& call) {
+  if (call.is_causal && call.attn_mask) {
     throw torch::TorchError(
         "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True");
   }
+}
+
+torch::Tensor math(const SdpaCall& call, torch::AtenTensorHandle mask) {
+  OpCall math("aten::_scaled_dot_product_attention_math", "");
+  math.tensor(call.query.get())
+      .tensor(call.key.get())
+      .tensor(call.value.get())
+      .optional_tensor(mask)
+      .f64(call.dropout_p)
+      .boolean(call.is_causal)
+      .none()  // dropout_mask
+      .optional_f64(call.scale)
+      .boolean(call.enable_gqa)
+      .run({Result::kTensor, Result::kTensor});
+  return math.take_tensor(0);
+}
+
+torch::Tensor repeat_heads(torch::AtenTensorHandle t, int64_t repeats) {
+  OpCall repeat("aten::repeat_interleave", "self_int");
+  repeat.tensor(t).i64(repeats).optional_i64(-3).none().run({Result::kTensor});
+  return repeat.take_tensor(0);
+}
+
+// PyTorch 2.7's SDPA for MPS tensors (attention.cpp, its math branch under USE_MPS): MPS has no fused-kernel
+// choice, so the boolean mask is made additive and the MPS math kernel runs when no gradient is needed and
+// the inputs are contiguous (or macOS is 15 or later), with GQA heads repeated first; else the generic math.
+torch::Tensor pytorch_sdpa_mps(const SdpaCall& call, const CallFacts& facts) {
+  torch::Tensor converted = additive_mask(call, facts);
+  const torch::AtenTensorHandle mask = converted ? converted.get() : call.attn_mask.get();
+  const bool grad = torch::shim().grad_mode_is_enabled() &&
+                    (torch::requires_grad(call.query.get()) || torch::requires_grad(call.key.get()) ||
+                     torch::requires_grad(call.value.get()));
+  const bool contiguous = facts.q.is_contiguous() && facts.k.is_contiguous() && facts.v.is_contiguous();
+  if (call.dropout_p != 0.0 || grad || !(contiguous || metal::os_at_least(15, 0))) {
+    check_math_causal_mask(call);
+    return math(call, mask);
+  }
+  torch::Tensor key, value;
+  if (call.enable_gqa) {
+    const int64_t repeats = facts.q.size(-3) / facts.k.size(-3);
+    if (repeats > 1) {
+      key = repeat_heads(call.key.get(), repeats);
+      value = repeat_heads(call.value.get(), repeats);
+    }
+  }
+  OpCall mps("aten::_scaled_dot_product_attention_math_for_mps", "");
+  mps.tensor(call.query.get())
+      .tensor(key ? key.get() : call.key.get())
+      .tensor(value ? value.get() : call.value.get())
+      .optional_tensor(mask)
+      .f64(call.dropout_p)
+      .boolean(call.is_causal)
+      .none()  // dropout_mask
+      .optional_f64(call.scale)
+      .run({Result::kTensor, Result::kTensor});
+  return mps.take_tensor(0);
+}
+
+}  // namespace
+
+kernel::OutputLayout pytorch_output_layout(const SdpaCall& call, const CallFacts& facts) {
+  const bool flash = facts.q.device_type == torch::shim().device_cpu && facts.q.dim() == 4 &&
+                     pytorch_kernel(call, facts) == PyTorchKernel::kFlashAttention;
+  return flash ? kernel::OutputLayout::kLikeQuery : kernel::OutputLayout::kContiguous;
+}
+
+torch::Tensor pytorch_sdpa(const SdpaCall& call, const CallFacts& facts) {
+  if (facts.q.device_type == torch::shim().device_mps) return pytorch_sdpa_mps(call, facts);
+  const PyTorchKernel kernel = pytorch_kernel(call, facts);
+  if (kernel == PyTorchKernel::kMath) check_math_causal_mask(call);
 
   torch::Tensor converted = additive_mask(call, facts);
   const torch::AtenTensorHandle mask = converted ? converted.get() : call.attn_mask.get();
@@ -119,18 +199,7 @@ torch::Tensor pytorch_sdpa(const SdpaCall& call, const CallFacts& facts) {
         .run({Result::kTensor, Result::kTensor});
     return flash.take_tensor(0);
   }
-  OpCall math("aten::_scaled_dot_product_attention_math", "");
-  math.tensor(call.query.get())
-      .tensor(call.key.get())
-      .tensor(call.value.get())
-      .optional_tensor(mask)
-      .f64(call.dropout_p)
-      .boolean(call.is_causal)
-      .none()  // dropout_mask
-      .optional_f64(call.scale)
-      .boolean(call.enable_gqa)
-      .run({Result::kTensor, Result::kTensor});
-  return math.take_tensor(0);
+  return math(call, mask);
 }
 
 }  // namespace djl_metal::router

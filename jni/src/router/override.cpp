@@ -9,6 +9,8 @@ namespace {
 
 constexpr uint64_t kSdpaArguments = 8;  // query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa
 
+using call::SdpaCall;
+
 template <Entry kEntry>
 void sdpa_kernel(torch::StableIValue* stack, uint64_t num_args, uint64_t num_outputs) {
   if (num_args != kSdpaArguments || num_outputs != 1) {
@@ -23,18 +25,22 @@ void sdpa_kernel(torch::StableIValue* stack, uint64_t num_args, uint64_t num_out
 std::once_flag g_once;
 std::string g_result;
 // The registrations live as long as these library objects: for the life of the process.
-torch::TorchLibraryHandle g_libraries[2] = {};
+torch::TorchLibraryHandle g_libraries[4] = {};
 
-void do_install() {
+void do_install(bool mps) {
   const torch::Shim& s = torch::shim();
-  // Below autograd: inference-mode calls, which is how DJL runs TorchScript forwards.
-  // AutogradCPU: every other call; without it PyTorch would no longer record SDPA's backward.
+  // Backend keys (CPU, MPS): calls below autograd, such as inference-mode calls, which is how DJL runs
+  // TorchScript forwards. Autograd keys: every other call; without them PyTorch would no longer record SDPA's
+  // backward for these devices.
   const struct {
     const char* key;
     torch::BoxedKernel kernel;
   } registrations[] = {{"CPU", &sdpa_kernel<Entry::kBelowAutograd>},
-                       {"AutogradCPU", &sdpa_kernel<Entry::kAboveAutograd>}};
-  for (int i = 0; i < 2; ++i) {
+                       {"AutogradCPU", &sdpa_kernel<Entry::kAboveAutograd>},
+                       {"MPS", &sdpa_kernel<Entry::kBelowAutograd>},
+                       {"AutogradMPS", &sdpa_kernel<Entry::kAboveAutograd>}};
+  const int count = mps ? 4 : 2;
+  for (int i = 0; i < count; ++i) {
     if (s.library_init_impl("aten", registrations[i].key, __FILE__, __LINE__, &g_libraries[i]) != 0 ||
         s.library_impl(g_libraries[i], "scaled_dot_product_attention", registrations[i].kernel) != 0) {
       // Dropping a library object removes its registrations, so a failure leaves libtorch untouched.
@@ -50,8 +56,8 @@ void do_install() {
 
 }  // namespace
 
-std::string install_override() {
-  std::call_once(g_once, do_install);
+std::string install_override(bool mps) {
+  std::call_once(g_once, [mps] { do_install(mps); });
   return g_result;
 }
 

@@ -2,39 +2,46 @@
 
 #include <atomic>
 
+#include "log/log.h"
 #include "router/fallback.h"
-#include "router/log.h"
 #include "router/stats.h"
-#include "router/support.h"
 #include "router/validate.h"
 #include "torch/op.h"
 
 namespace djl_metal::router {
 namespace {
 
+using backend::NativeBackend;
+using call::CallFacts;
+using call::Reason;
+using call::SdpaCall;
+using call::Verdict;
+
 std::atomic<Mode> g_mode{Mode::kAuto};
 std::atomic<NativeBackend*> g_backend{nullptr};
 
-// The shim has no requires_grad getter. A fresh alias of a tensor that requires grad records a backward node
-// (grad mode is on here), so it is not a leaf; an alias of anything else is.
-bool requires_grad(torch::AtenTensorHandle t) {
-  using Result = torch::OpCall::Result;
-  torch::OpCall alias("aten::alias", "");
-  alias.tensor(t).run({Result::kTensor});
-  torch::Tensor view = alias.take_tensor(0);
-  torch::OpCall leaf("aten::is_leaf", "");
-  leaf.tensor(view.get()).run({Result::kBool});
-  return !leaf.bool_result(0);
-}
-
 bool grad_required(const SdpaCall& c) {
   if (!torch::shim().grad_mode_is_enabled()) return false;
-  return requires_grad(c.query.get()) || requires_grad(c.key.get()) || requires_grad(c.value.get()) ||
-         (c.attn_mask && requires_grad(c.attn_mask.get()));
+  return torch::requires_grad(c.query.get()) || torch::requires_grad(c.key.get()) ||
+         torch::requires_grad(c.value.get()) || (c.attn_mask && torch::requires_grad(c.attn_mask.get()));
+}
+
+// What no backend runs natively comes first; the backend decides the rest.
+Verdict decide(const SdpaCall& call, const CallFacts& facts, Entry entry, NativeBackend* backend,
+               kernel::AttentionGeometry* geometry) {
+  if (!backend) return Reason::kNoBackend;
+  if (entry == Entry::kAboveAutograd && grad_required(call)) return Reason::kGradient;
+  if (facts.dropout_p != 0.0) return Reason::kDropout;
+  return backend->support(facts, geometry);
+}
+
+std::string with_detail(const Verdict& v) {
+  std::string s = std::string(call::reason_text(v.reason)) + " [" + call::reason_id(v.reason) + "]";
+  return v.detail.empty() ? s : s + " (" + v.detail + ")";
 }
 
 void log_call(const CallFacts& facts, const std::string& path) {
-  if (debug_enabled()) log(LogLevel::kDebug, "SDPA " + facts.describe() + " -> " + path);
+  if (log::debug_enabled()) log::write(log::Level::kDebug, "SDPA " + facts.describe() + " -> " + path);
 }
 
 }  // namespace
@@ -49,40 +56,37 @@ Mode mode() { return g_mode.load(std::memory_order_relaxed); }
 NativeBackend* active_backend() { return g_backend.load(std::memory_order_relaxed); }
 
 torch::Tensor route(const SdpaCall& call, Entry entry) {
-  CallFacts facts = CallFacts::read(call);
+  const CallFacts facts = CallFacts::read(call);
   const std::string error = validate(facts);
   if (!error.empty()) throw SdpaError(error);
 
   const Mode m = mode();
   NativeBackend* backend = active_backend();
-  Reason reason = Reason::kDisabled;
-  AttentionGeometry geometry;
-  if (m != Mode::kOff) {
-    facts.grad_required = entry == Entry::kAboveAutograd && backend && grad_required(call);
-    reason = support(facts, backend, &geometry);
-  }
+  Verdict verdict = Reason::kDisabled;
+  kernel::AttentionGeometry geometry;
+  if (m != Mode::kOff) verdict = decide(call, facts, entry, backend, &geometry);
 
-  if (reason == Reason::kNone) {
-    if (facts.q.dim() == 4 && pytorch_kernel(call, facts) == PyTorchKernel::kFlashAttention) {
-      geometry.output = OutputLayout::kLikeQuery;
+  if (verdict.native()) {
+    geometry.output = pytorch_output_layout(call, facts);
+    backend::Outcome outcome = backend->run(call, facts, geometry);
+    if (outcome.verdict.native()) {
+      count_native(backend->kind());
+      log_call(facts, std::string("native kernel on ") + backend::backend_name(backend->kind()));
+      return std::move(outcome.output);
     }
-    torch::Tensor out = backend->run(call, facts, geometry);
-    count_native(backend->kind());
-    log_call(facts, std::string("native kernel on ") + backend_name(backend->kind()));
-    return out;
+    verdict = std::move(outcome.verdict);
   }
   if (m == Mode::kNative) {
-    count_rejected(reason);
-    throw SdpaError(std::string("scaled_dot_product_attention cannot run natively (ai.djl.metal.sdpa=native): ") +
-                    reason_text(reason) + " [" + reason_id(reason) + "]; call: " + facts.describe());
+    count_rejected(verdict.reason);
+    throw SdpaError("scaled_dot_product_attention cannot run natively (ai.djl.metal.sdpa=native): " +
+                    with_detail(verdict) + "; call: " + facts.describe());
   }
-  count_fallback(reason);
-  if (first_fallback(reason)) {
-    log(LogLevel::kWarn, std::string("SDPA falls back to PyTorch: ") + reason_text(reason) + " [" +
-                             reason_id(reason) + "], first seen for " + facts.describe() +
-                             ". Later calls for this reason are counted in the stats, not logged.");
+  count_fallback(verdict.reason);
+  if (first_fallback(verdict.reason)) {
+    log::write(log::Level::kWarn, "SDPA falls back to PyTorch: " + with_detail(verdict) + ", first seen for " +
+                                      facts.describe() + ". Later calls for this reason are counted in the stats, not logged.");
   }
-  log_call(facts, std::string("PyTorch [") + reason_id(reason) + "]");
+  log_call(facts, std::string("PyTorch [") + call::reason_id(verdict.reason) + "]");
   return pytorch_sdpa(call, facts);
 }
 

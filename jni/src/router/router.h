@@ -4,28 +4,28 @@
 
 #include <stdexcept>
 
-#include "router/backend.h"
-#include "router/call.h"
+#include "backend/backend.h"
+#include "call/call.h"
 
 namespace djl_metal::router {
 
 // ai.djl.metal.sdpa: auto = native when supported else PyTorch; native = unsupported calls fail; off = PyTorch.
 enum class Mode : int { kAuto = 0, kNative = 1, kOff = 2 };
 
-// Where a call entered. Below autograd (the CPU key, e.g. TorchScript under InferenceMode) no gradient can be
-// recorded; above it (the AutogradCPU key and the Java API) the router must check whether one is needed.
+// Where a call entered. Below autograd (a backend key, e.g. TorchScript under InferenceMode) no gradient can be
+// recorded; above it (an autograd key, and the Java API) the router must check whether one is needed.
 enum class Entry { kBelowAutograd, kAboveAutograd };
 
-// Bad input (PyTorch's message), or an unsupported call in native mode.
+// Bad input (PyTorch's message), or a call that cannot run natively in native mode.
 struct SdpaError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
 // Set once at engine start, before the override is installed. `backend` may be null and must outlive the process.
-void configure(Mode mode, NativeBackend* backend);
+void configure(Mode mode, backend::NativeBackend* backend);
 Mode mode();
-NativeBackend* active_backend();
+backend::NativeBackend* active_backend();
 
-torch::Tensor route(const SdpaCall& call, Entry entry);
+torch::Tensor route(const call::SdpaCall& call, Entry entry);
 
 }  // namespace djl_metal::router

@@ -3,10 +3,13 @@
 
 #include <cstdint>
 
-#include "router/backend.h"
-#include "router/reason.h"
+#include "backend/backend.h"
+#include "call/reason.h"
 
 namespace djl_metal::router {
+
+using backend::BackendKind;
+using call::Reason;
 
 struct StatsSnapshot {
   uint64_t native[static_cast<int>(BackendKind::kCount)] = {};   // by backend (kNone unused)

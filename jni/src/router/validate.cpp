@@ -30,7 +30,7 @@ torch::Dims batch_dims(const torch::TensorInfo& t) { return {t.sizes.begin(), t.
 
 }  // namespace
 
-std::string validate(const CallFacts& f) {
+std::string validate(const call::CallFacts& f) {
   const auto& q = f.q;
   const auto& k = f.k;
   const auto& v = f.v;

@@ -4,12 +4,12 @@
 
 #include <string>
 
-#include "router/call.h"
+#include "call/call.h"
 
 namespace djl_metal::router {
 
 // Empty when the call is one PyTorch 2.7.1 accepts; otherwise the error message.
 // Never rejects a call that PyTorch accepts.
-std::string validate(const CallFacts& facts);
+std::string validate(const call::CallFacts& facts);
 
 }  // namespace djl_metal::router

@@ -66,11 +66,23 @@ OpCall& OpCall::f64(double v) {
   return *this;
 }
 
-OpCall& OpCall::optional_f64(std::optional<double> v) {
-  if (!v) return none();
-  auto* box = new StableIValue(from_double(*v));
+void OpCall::push_box(StableIValue value) {
+  auto* box = new StableIValue(value);
   boxes_[box_count_++] = {box, false};
   push(from_handle(reinterpret_cast<AtenTensorHandle>(box)), false);
+}
+
+OpCall& OpCall::optional_i64(std::optional<int64_t> v) {
+  if (!v) return none();
+  StableIValue bits = 0;
+  std::memcpy(&bits, &*v, sizeof bits);
+  push_box(bits);
+  return *this;
+}
+
+OpCall& OpCall::optional_f64(std::optional<double> v) {
+  if (!v) return none();
+  push_box(from_double(*v));
   return *this;
 }
 
@@ -125,5 +137,16 @@ int64_t OpCall::int_result(size_t i) const {
 }
 
 bool OpCall::bool_result(size_t i) const { return stable_bool(stack_[i]); }
+
+// A fresh alias of a tensor that requires grad records a backward node (grad mode is on), so it is not a leaf;
+// an alias of anything else is.
+bool requires_grad(AtenTensorHandle t) {
+  OpCall alias("aten::alias", "");
+  alias.tensor(t).run({OpCall::Result::kTensor});
+  Tensor view = alias.take_tensor(0);
+  OpCall leaf("aten::is_leaf", "");
+  leaf.tensor(view.get()).run({OpCall::Result::kBool});
+  return !leaf.bool_result(0);
+}
 
 }  // namespace djl_metal::torch

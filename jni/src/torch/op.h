@@ -22,6 +22,7 @@ class OpCall {
   OpCall& f64(double v);
   OpCall& optional_f64(std::optional<double> v);
   OpCall& i64(int64_t v);
+  OpCall& optional_i64(std::optional<int64_t> v);
   OpCall& boolean(bool v);
   OpCall& none();
 
@@ -47,6 +48,8 @@ class OpCall {
   static constexpr size_t kMaxArguments = 12;
   static constexpr size_t kMaxResults = 4;
   void push(StableIValue value, bool owned);
+  // An optional's value in a heap box that libtorch frees with delete.
+  void push_box(StableIValue value);
 
   StableIValue stack_[kMaxArguments] = {};
   bool owned_tensor_[kMaxArguments] = {};  // argument i is a handle we still own (before run)
@@ -58,5 +61,8 @@ class OpCall {
   size_t result_count_ = 0;
   bool ran_ = false;
 };
+
+// Whether a tensor requires grad. Only meaningful with grad mode on (the shim has no getter: see op.cpp).
+bool requires_grad(AtenTensorHandle t);
 
 }  // namespace djl_metal::torch

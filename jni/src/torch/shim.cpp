@@ -15,6 +15,7 @@ namespace djl_metal::torch {
 namespace {
 
 Shim g_shim;
+void* g_libtorch = nullptr;
 std::string g_error = "libtorch shim not loaded";
 std::once_flag g_once;
 
@@ -74,6 +75,7 @@ void do_load() {
   resolve(lib, "aoti_torch_get_dtype", s.get_dtype, missing);
   resolve(lib, "aoti_torch_get_device_type", s.get_device_type, missing);
   resolve(lib, "aoti_torch_get_device_index", s.get_device_index, missing);
+  resolve(lib, "aoti_torch_get_storage_offset", s.get_storage_offset, missing);
   resolve(lib, "aoti_torch_empty_strided", s.empty_strided, missing);
   resolve(lib, "aoti_torch_grad_mode_is_enabled", s.grad_mode_is_enabled, missing);
   resolve(lib, "aoti_torch_library_init_impl", s.library_init_impl, missing);
@@ -111,7 +113,11 @@ void do_load() {
     return;
   }
   s.device_cpu = cpu_fn();
+  int32_t (*mps_fn)() = nullptr;
+  std::string absent;
+  if (resolve(lib, "aoti_torch_device_type_mps", mps_fn, absent)) s.device_mps = mps_fn();
   g_shim = s;
+  g_libtorch = lib;
   g_error.clear();
 }
 
@@ -125,6 +131,11 @@ std::string load_shim() {
 const Shim& shim() {
   if (!g_error.empty()) throw std::logic_error("libtorch shim used before it loaded: " + g_error);
   return g_shim;
+}
+
+void* find_symbol(const char* name) {
+  void* p = g_libtorch ? dlsym(g_libtorch, name) : nullptr;
+  return p ? p : dlsym(RTLD_DEFAULT, name);
 }
 
 void install_shim_for_testing(const Shim& table) {

@@ -34,6 +34,7 @@ struct Shim {
   ShimError (*get_dtype)(AtenTensorHandle, int32_t*) = nullptr;
   ShimError (*get_device_type)(AtenTensorHandle, int32_t*) = nullptr;
   ShimError (*get_device_index)(AtenTensorHandle, int32_t*) = nullptr;
+  ShimError (*get_storage_offset)(AtenTensorHandle, int64_t*) = nullptr;
   ShimError (*empty_strided)(int64_t ndim, const int64_t* sizes, const int64_t* strides, int32_t dtype,
                              int32_t device_type, int32_t device_index, AtenTensorHandle* out) = nullptr;
   bool (*grad_mode_is_enabled)() = nullptr;
@@ -50,6 +51,8 @@ struct Shim {
   // Dtype and device codes, read from the library rather than assumed.
   int32_t dtype_bool = -1, dtype_float16 = -1, dtype_bfloat16 = -1, dtype_float32 = -1, dtype_float64 = -1;
   int32_t device_cpu = -1;
+  // c10::DeviceType::MPS. libtorch 2.7's shim has no aoti_torch_device_type_mps; where a later one has it, it wins.
+  int32_t device_mps = 13;
   // Every dtype code the shim names, for messages.
   std::vector<std::pair<int32_t, std::string>> dtype_names;
 };
@@ -57,6 +60,10 @@ struct Shim {
 // Resolves the shim from the libtorch loaded in this process. Idempotent and thread-safe.
 // Returns an empty string on success, otherwise why it failed.
 std::string load_shim();
+
+// A symbol of the loaded libtorch image (C++ names mangled), else of any image in the process; null when absent.
+// Needs load_shim() to have succeeded.
+void* find_symbol(const char* name);
 
 // The loaded table; load_shim() must have succeeded.
 const Shim& shim();

@@ -33,6 +33,34 @@ int64_t TensorInfo::numel() const {
   return n;
 }
 
+int64_t TensorInfo::extent() const {
+  int64_t last = 0;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] == 0) return 0;
+    last += (sizes[i] - 1) * strides[i];
+  }
+  return last + 1;
+}
+
+bool TensorInfo::is_contiguous() const {
+  for (int64_t size : sizes) {
+    if (size == 0) return true;
+  }
+  int64_t expected = 1;
+  for (size_t i = sizes.size(); i-- > 0;) {
+    if (sizes[i] == 1) continue;
+    if (strides[i] != expected) return false;
+    expected *= sizes[i];
+  }
+  return true;
+}
+
+int64_t storage_offset(AtenTensorHandle h) {
+  int64_t offset = 0;
+  if (shim().get_storage_offset(h, &offset) != 0) throw TorchError("libtorch could not read a storage offset");
+  return offset;
+}
+
 std::string shape_string(const Dims& sizes) {
   std::string out = "[";
   for (size_t i = 0; i < sizes.size(); ++i) out += (i ? ", " : "") + std::to_string(sizes[i]);

@@ -39,6 +39,9 @@ class Tensor {
   AtenTensorHandle h_ = nullptr;
 };
 
+// The tensor's offset into its storage, in elements.
+int64_t storage_offset(AtenTensorHandle h);
+
 // "[2, 4, 5, 8]"
 std::string shape_string(const Dims& sizes);
 
@@ -55,6 +58,10 @@ struct TensorInfo {
   int64_t size(int64_t d) const { return sizes[d < 0 ? d + dim() : d]; }
   int64_t stride(int64_t d) const { return strides[d < 0 ? d + dim() : d]; }
   int64_t numel() const;
+  // Elements from the first to the last one inclusive, in memory order (0 when empty); strides are never negative.
+  int64_t extent() const;
+  // PyTorch's is_contiguous() for the default memory format: dims of size 1 may have any stride.
+  bool is_contiguous() const;
   std::string shape_string() const;
 
   static TensorInfo read(AtenTensorHandle h);

@@ -1,10 +1,13 @@
-// The SDPA kernels (shaders/*.metal) run by the MSL simulator through the same launch plan and encoder
-// as the engine, against the independent float64 reference, on fresh random inputs, with the output
-// poisoned before every run.
+// The SDPA kernels (shaders/*.metal) run through the same launch plan and plan runner as the engine, against
+// the independent float64 reference, on fresh random inputs, with the output poisoned before every run: by the
+// simulator encoder, and by the Metal backend on the fake Metal (the embedded sources, no-copy host buffers,
+// pipelines, command buffers; the fake runs the dispatches on the simulator and reports any misuse).
 //
-// Default: a fixed set of cases covering every kernel variant, mask kind, layout and edge. With
-// DJL_METAL_KERNEL_SWEEP=full: every pair of values of the sweep's parameters, plus 100 random combinations.
-// DJL_METAL_KERNEL_SEED=N draws other inputs (failures name the seed).
+// Default: a fixed set of cases covering every kernel variant, mask kind, layout and edge, through both. With
+// DJL_METAL_KERNEL_SWEEP=full: every pair of values of the sweep's parameters, plus 100 random combinations
+// (simulator encoder). DJL_METAL_KERNEL_SEED=N draws other inputs (failures name the seed).
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -12,15 +15,18 @@
 #include <random>
 #include <sstream>
 
+#include "backend/metal_backend.h"
 #include "check.h"
+#include "encoder/plan_runner.h"
 #include "encoder/simulator_encoder.h"
+#include "fake_metal/fake_metal.h"
 #include "kernels/reference.h"
 #include "msl/scalar.h"
 #include "plan/attention_plan.h"
 
-using djl_metal::router::AttentionGeometry;
-using djl_metal::router::Element;
-using djl_metal::router::MaskKind;
+using djl_metal::kernel::AttentionGeometry;
+using djl_metal::kernel::Element;
+using djl_metal::kernel::MaskKind;
 
 namespace {
 
@@ -64,8 +70,6 @@ double tolerance(Element e) {
   return 0;
 }
 
-size_t element_bytes(Element e) { return e == Element::kFloat32 ? 4 : 2; }
-
 // The lowest finite value of an element type (torch.finfo(dtype).min), exactly representable in it.
 float lowest(Element e) {
   switch (e) {
@@ -100,8 +104,24 @@ std::vector<unsigned char> random_elements(size_t n, Element e) {
   return bytes;
 }
 
+enum class Executor { kSimulator, kMetal };
+
+void* process_symbol(const char* name) { return dlsym(RTLD_DEFAULT, name); }
+
+djl_metal::backend::MetalBackend& metal_backend() {
+  static djl_metal::backend::MetalBackend* backend = [] {
+    std::string why;
+    const djl_metal::metal::Device* device = djl_metal::metal::Device::get(&why);
+    if (!device) throw std::runtime_error("no fake Metal device: " + why);
+    djl_metal::backend::MetalBackend::Settings settings;
+    settings.libtorch_symbol = &process_symbol;
+    return new djl_metal::backend::MetalBackend(*device, settings);
+  }();
+  return *backend;
+}
+
 // Runs one case; returns an empty string or what went wrong.
-std::string run_case(const Case& c) {
+std::string run_case(const Case& c, Executor executor) {
   AttentionGeometry g;
   g.batch = c.batch;
   g.heads_q = c.heads_q;
@@ -174,14 +194,22 @@ std::string run_case(const Case& c) {
   std::vector<float> partials(plan.partials_bytes / 4);
   if (!partials.empty()) std::memset(partials.data(), 0xcd, partials.size() * 4);
   djl_metal::encoder::HostOperands ops;
-  ops.query = q.data();
-  ops.key = k.data();
-  ops.value = v.data();
-  ops.mask = mask.empty() ? nullptr : mask.data();
-  ops.output = out.data();
-  ops.partials = partials.empty() ? nullptr : partials.data();
-  djl_metal::encoder::SimulatorEncoder encoder(ops);
-  for (const auto& d : plan.dispatches) encoder.encode(d);
+  ops.query = {q.data(), q.size()};
+  ops.key = {k.data(), k.size()};
+  ops.value = {v.data(), v.size()};
+  if (!mask.empty()) ops.mask = {mask.data(), mask.size()};
+  ops.output = {out.data(), out.size()};
+  if (!partials.empty()) ops.partials = {partials.data(), partials.size() * 4};
+  if (executor == Executor::kSimulator) {
+    djl_metal::encoder::SimulatorEncoder encoder(ops);
+    djl_metal::encoder::encode_plan(plan, encoder);
+  } else {
+    const djl_metal::call::Verdict verdict = metal_backend().run_on_host(plan, ops);
+    std::string problems;
+    for (const std::string& v : fake_metal::take_violations()) problems += "\n  fake Metal: " + v;
+    if (!verdict.native()) problems += std::string("\n  Metal backend: ") + djl_metal::call::reason_id(verdict.reason) + " " + verdict.detail;
+    if (!problems.empty()) return c.describe() + " on Metal:" + problems;
+  }
 
   const std::vector<double> expected = reference::sdpa(g, q.data(), k.data(), v.data(), mask.data());
   for (int64_t b = 0; b < B; ++b) {
@@ -194,7 +222,8 @@ std::string run_case(const Case& c) {
           const double error = std::fabs(got - want);
           if (!(error <= tolerance(c.element))) {
             std::ostringstream o;
-            o << c.describe() << " [" << plan.dispatches[0].kernel << ", seed " << seed() << "]: out[" << b << "," << h << "," << i << ","
+            o << c.describe() << " [" << plan.dispatches[0].kernel << (executor == Executor::kMetal ? " on Metal" : "")
+              << ", seed " << seed() << "]: out[" << b << "," << h << "," << i << ","
               << d << "] = " << got << ", reference " << want;
             return o.str();
           }
@@ -205,10 +234,14 @@ std::string run_case(const Case& c) {
   return "";
 }
 
-void check_cases(const std::vector<Case>& cases) {
+// The fixed cases run through both executors; the sweep through the simulator encoder only.
+void check_cases(const std::vector<Case>& cases, bool on_metal = true) {
   for (const Case& c : cases) {
-    const std::string problem = run_case(c);
-    if (!problem.empty()) check::fail(__FILE__, __LINE__, problem);
+    for (Executor e : {Executor::kSimulator, Executor::kMetal}) {
+      if (e == Executor::kMetal && !on_metal) continue;
+      const std::string problem = run_case(c, e);
+      if (!problem.empty()) check::fail(__FILE__, __LINE__, problem);
+    }
   }
 }
 
@@ -398,7 +431,7 @@ TEST(sweep_every_pair_of_parameter_values) {
     cases.push_back(sweep_case(row));
   }
   std::fprintf(stderr, "sweep: %zu cases\n", cases.size());
-  check_cases(cases);
+  check_cases(cases, false);
 }
 
 int main() { return check::run_all(); }

@@ -9,13 +9,13 @@
 #include <limits>
 #include <vector>
 
-#include "router/geometry.h"
+#include "kernel/contract.h"
 
 namespace reference {
 
-using djl_metal::router::AttentionGeometry;
-using djl_metal::router::Element;
-using djl_metal::router::MaskKind;
+using djl_metal::kernel::AttentionGeometry;
+using djl_metal::kernel::Element;
+using djl_metal::kernel::MaskKind;
 
 // IEEE binary16 bits to double (exact).
 inline double from_half(uint16_t h) {

@@ -5,9 +5,9 @@
 using djl_metal::plan::Dispatch;
 using djl_metal::plan::Operand;
 using djl_metal::plan::plan_attention;
-using djl_metal::router::AttentionGeometry;
-using djl_metal::router::Element;
-using djl_metal::router::MaskKind;
+using djl_metal::kernel::AttentionGeometry;
+using djl_metal::kernel::Element;
+using djl_metal::kernel::MaskKind;
 
 namespace {
 

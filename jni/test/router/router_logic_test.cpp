@@ -1,16 +1,14 @@
-// Validation, support predicate and geometry, on hand-made call facts (no libtorch needed).
+// Validation, the kernel contract's support decision and geometry, on hand-made call facts (no libtorch needed).
 #include <cmath>
 
+#include "backend/kernel_support.h"
+#include "backend/simulator_backend.h"
 #include "check.h"
-#include "router/support.h"
 #include "router/validate.h"
 
-using djl_metal::router::AttentionGeometry;
-using djl_metal::router::BackendKind;
-using djl_metal::router::CallFacts;
-using djl_metal::router::NativeBackend;
-using djl_metal::router::Reason;
-using djl_metal::router::support;
+using djl_metal::call::CallFacts;
+using djl_metal::call::Reason;
+using djl_metal::kernel::AttentionGeometry;
 using djl_metal::router::validate;
 using djl_metal::torch::TensorInfo;
 
@@ -68,30 +66,16 @@ CallFacts call(TensorInfo q, TensorInfo k, TensorInfo v) {
 
 CallFacts basic() { return call(tensor({2, 4, 5, 8}), tensor({2, 4, 7, 8}), tensor({2, 4, 7, 8})); }
 
-class FakeBackend : public NativeBackend {
- public:
-  explicit FakeBackend(int32_t device) : device_(device) {}
-  BackendKind kind() const override { return BackendKind::kSimulator; }
-  int32_t device_type() const override { return device_; }
-  djl_metal::torch::Tensor run(const djl_metal::router::SdpaCall&, const CallFacts&,
-                               const AttentionGeometry&) override {
-    throw std::logic_error("not run in these tests");
-  }
-
- private:
-  int32_t device_;
-};
-
-FakeBackend cpu_backend(kCpu);
+djl_metal::backend::SimulatorBackend cpu_backend;
 
 Reason reason_of(const CallFacts& f) {
   AttentionGeometry g;
-  return support(f, &cpu_backend, &g);
+  return cpu_backend.support(f, &g).reason;
 }
 
 AttentionGeometry geometry_of(const CallFacts& f) {
   AttentionGeometry g;
-  const Reason r = support(f, &cpu_backend, &g);
+  const Reason r = djl_metal::backend::kernel_support(f, &g);
   CHECK(r == Reason::kNone);
   return g;
 }
@@ -189,18 +173,9 @@ TEST(validate_rejects_bad_shapes_clearly) {
 }
 
 TEST(support_reasons) {
-  AttentionGeometry g;
-  CHECK(support(basic(), nullptr, &g) == Reason::kNoBackend);
   CHECK(reason_of(basic()) == Reason::kNone);
-
-  CallFacts grad = basic();
-  grad.grad_required = true;
-  CHECK(reason_of(grad) == Reason::kGradient);
-  CallFacts dropout = basic();
-  dropout.dropout_p = 0.1;
-  CHECK(reason_of(dropout) == Reason::kDropout);
-  FakeBackend mps_backend(kMps);
-  CHECK(support(basic(), &mps_backend, &g) == Reason::kDevice);
+  CHECK(reason_of(call(tensor({2, 4, 5, 8}, kF32, kMps), tensor({2, 4, 7, 8}, kF32, kMps),
+                       tensor({2, 4, 7, 8}, kF32, kMps))) == Reason::kDevice);
   CallFacts mask_elsewhere = basic();
   mask_elsewhere.mask = tensor({5, 7}, kBool, kMps);
   CHECK(reason_of(mask_elsewhere) == Reason::kDevice);
@@ -263,8 +238,8 @@ TEST(geometry_of_contiguous_and_transposed_views) {
   CHECK_EQ(g.q_stride[1], 40);
   CHECK_EQ(g.q_stride[2], 8);
   CHECK(std::fabs(g.scale - 1.0 / std::sqrt(8.0)) < 1e-15);
-  CHECK(g.mask == djl_metal::router::MaskKind::kNone);
-  CHECK(g.element == djl_metal::router::Element::kFloat32);
+  CHECK(g.mask == djl_metal::kernel::MaskKind::kNone);
+  CHECK(g.element == djl_metal::kernel::Element::kFloat32);
 
   g = geometry_of(call(transposed(2, 4, 5, 8), transposed(2, 4, 7, 8), transposed(2, 4, 7, 8)));
   CHECK_EQ(g.q_stride[0], 160);
@@ -304,7 +279,7 @@ TEST(geometry_of_masks) {
   CallFacts f = basic();
   f.mask = tensor({2, 1, 1, 7}, kBool);
   AttentionGeometry g = geometry_of(f);
-  CHECK(g.mask == djl_metal::router::MaskKind::kBool);
+  CHECK(g.mask == djl_metal::kernel::MaskKind::kBool);
   CHECK_EQ(g.mask_stride[0], 7);
   CHECK_EQ(g.mask_stride[1], 0);
   CHECK_EQ(g.mask_stride[2], 0);
@@ -312,7 +287,7 @@ TEST(geometry_of_masks) {
 
   f.mask = tensor({5, 7});
   g = geometry_of(f);
-  CHECK(g.mask == djl_metal::router::MaskKind::kAddFloat32);
+  CHECK(g.mask == djl_metal::kernel::MaskKind::kAddFloat32);
   CHECK_EQ(g.mask_stride[0], 0);
   CHECK_EQ(g.mask_stride[1], 0);
   CHECK_EQ(g.mask_stride[2], 7);
@@ -326,10 +301,10 @@ TEST(geometry_of_masks) {
   CallFacts half = call(tensor({1, 2, 5, 8}, kBF16), tensor({1, 2, 7, 8}, kBF16), tensor({1, 2, 7, 8}, kBF16));
   half.mask = tensor({5, 7}, kBF16);
   g = geometry_of(half);
-  CHECK(g.mask == djl_metal::router::MaskKind::kAddElement);
-  CHECK(g.element == djl_metal::router::Element::kBFloat16);
+  CHECK(g.mask == djl_metal::kernel::MaskKind::kAddElement);
+  CHECK(g.element == djl_metal::kernel::Element::kBFloat16);
   half.mask = tensor({5, 7}, kF32);
-  CHECK(geometry_of(half).mask == djl_metal::router::MaskKind::kAddFloat32);
+  CHECK(geometry_of(half).mask == djl_metal::kernel::MaskKind::kAddFloat32);
 
   CallFacts scaled = basic();
   scaled.scale = -0.5;

@@ -1,83 +1,22 @@
 // The override and the Java-API bridge against a real libtorch (the one DJL ships, unpacked by Maven):
 // routed results are bitwise the unhooked ones, and handle/box ownership holds over thousands of calls,
 // including failing ones (run under AddressSanitizer + LeakSanitizer in the asan tree).
-#include <dlfcn.h>
 #include <malloc.h>
-
-#include <cstring>
-#include <random>
 
 #include "bridge/bridge.h"
 #include "check.h"
 #include "router/override.h"
 #include "router/router.h"
-#include "router/stats.h"
-#include "torch/op.h"
+#include "torch/libtorch.h"
 
-using djl_metal::torch::OpCall;
-using djl_metal::torch::Tensor;
-using djl_metal::torch::TensorInfo;
-using Result = OpCall::Result;
+using libtorch::bitwise_equal;
+using libtorch::dispatcher_sdpa;
+using libtorch::handle_of;
+using libtorch::random_tensor;
+using libtorch::routed_calls;
+using libtorch::Tensor;
 
 namespace {
-
-std::mt19937 rng(2026);
-
-Tensor random_tensor(std::vector<int64_t> sizes, bool boolean = false) {
-  const auto& s = djl_metal::torch::shim();
-  std::vector<int64_t> strides(sizes.size());
-  int64_t n = 1;
-  for (int i = static_cast<int>(sizes.size()) - 1; i >= 0; --i) {
-    strides[i] = n;
-    n *= sizes[i];
-  }
-  djl_metal::torch::AtenTensorHandle h = nullptr;
-  s.empty_strided(static_cast<int64_t>(sizes.size()), sizes.data(), strides.data(),
-                  boolean ? s.dtype_bool : s.dtype_float32, s.device_cpu, 0, &h);
-  void* data = nullptr;
-  s.get_data_ptr(h, &data);
-  std::normal_distribution<float> normal;
-  for (int64_t i = 0; i < n; ++i) {
-    if (boolean) {
-      static_cast<bool*>(data)[i] = rng() % 4 != 0;
-    } else {
-      static_cast<float*>(data)[i] = normal(rng);
-    }
-  }
-  return Tensor(h);
-}
-
-Tensor dispatcher_sdpa(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,
-                       std::optional<double> scale, bool causal) {
-  OpCall call("aten::scaled_dot_product_attention", "");
-  call.tensor(q.get())
-      .tensor(k.get())
-      .tensor(v.get())
-      .optional_tensor(mask ? mask->get() : nullptr)
-      .f64(0.0)
-      .boolean(causal)
-      .optional_f64(scale)
-      .boolean(false)
-      .run({Result::kTensor});
-  return call.take_tensor(0);
-}
-
-bool bitwise_equal(const Tensor& a, const Tensor& b) {
-  const TensorInfo x = TensorInfo::read(a.get());
-  const TensorInfo y = TensorInfo::read(b.get());
-  if (x.sizes != y.sizes || x.strides != y.strides || x.dtype != y.dtype) return false;
-  return std::memcmp(x.data, y.data, x.numel() * sizeof(float)) == 0;
-}
-
-int64_t handle_of(const Tensor& t) { return static_cast<int64_t>(reinterpret_cast<intptr_t>(t.get())); }
-
-uint64_t routed_calls() {
-  const auto s = djl_metal::router::stats_snapshot();
-  uint64_t n = 0;
-  for (uint64_t c : s.fallback) n += c;
-  for (uint64_t c : s.native) n += c;
-  return n;
-}
 
 struct Inputs {
   Tensor q = random_tensor({2, 4, 9, 16});
@@ -166,21 +105,13 @@ TEST(no_heap_growth_over_many_calls) {
 }
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !dlopen(argv[1], RTLD_NOW | RTLD_GLOBAL)) {
-    std::fprintf(stderr, "usage: override_test <libtorch_cpu path> (%s)\n", dlerror());
-    return 1;
-  }
-  const std::string error = djl_metal::torch::load_shim();
-  if (!error.empty()) {
-    std::fprintf(stderr, "%s\n", error.c_str());
-    return 1;
-  }
+  if (!libtorch::load(argc, argv, "override_test")) return 1;
   inputs = new Inputs();
   // References before the override exists, from libtorch's own composite SDPA.
   reference_masked = new Tensor(dispatcher_sdpa(inputs->q, inputs->k, inputs->v, &inputs->mask, 0.3, false));
   reference_causal = new Tensor(dispatcher_sdpa(inputs->q, inputs->k, inputs->v, nullptr, std::nullopt, true));
   djl_metal::router::configure(djl_metal::router::Mode::kAuto, nullptr);
-  const std::string installed = djl_metal::router::install_override();
+  const std::string installed = djl_metal::router::install_override(false);
   if (!installed.empty()) {
     std::fprintf(stderr, "%s\n", installed.c_str());
     return 1;

@@ -70,10 +70,12 @@ public final class MetalLibrary {
      * Chooses the native backend.
      *
      * @param request 0 auto, 1 metal, 2 simulator
+     * @param cpuMinFlops CPU-tensor calls under this many floating-point operations stay on PyTorch with the
+     *     Metal backend; negative for the default
      * @return why the active backend was chosen, or why none is available
      */
     @Name("select_backend")
-    public static native @StdString String selectBackend(int request);
+    public static native @StdString String selectBackend(int request, double cpuMinFlops);
 
     /**
      * Returns the active backend.
@@ -130,7 +132,8 @@ public final class MetalLibrary {
     /**
      * Reads the routing counters.
      *
-     * @param out receives [native by backend][fallback by reason][rejected by reason]
+     * @param out receives [native by backend][fallback by reason][rejected by reason][shader libraries
+     *     compiled, their nanoseconds, pipelines built, their nanoseconds, build failures]
      * @param capacity the length of {@code out}
      * @return the number of values written
      */

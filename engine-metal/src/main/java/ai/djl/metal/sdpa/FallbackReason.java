@@ -35,7 +35,18 @@ public enum FallbackReason {
     /** An empty dimension, or a size beyond the kernels' index limits. */
     SIZE,
     /** The scale is NaN or infinite. */
-    SCALE;
+    SCALE,
+    /**
+     * CPU tensors and too little work to repay a GPU round trip (under {@code ai.djl.metal.cpu_min_flops}
+     * floating-point operations).
+     */
+    SMALL_CALL,
+    /** The Metal kernel for the call failed to build, or exceeds the device's limits. */
+    KERNEL_UNAVAILABLE,
+    /** Metal failed to run the call (a command buffer error, or an object Metal would not create). */
+    GPU_ERROR,
+    /** MPS tensors, but this libtorch lacks the functions that order work on its MPS stream. */
+    MPS_UNAVAILABLE;
 
     /**
      * Returns the identifier used in logs and by the native side.

@@ -23,6 +23,10 @@ import java.util.Locale;
  *       SdpaMode};
  *   <li>{@code ai.djl.metal.backend} = {@code auto} (default: Metal when a Metal device exists, else none)
  *       | {@code metal} | {@code simulator}. An explicit request that cannot be met fails the engine start.
+ *   <li>{@code ai.djl.metal.cpu_min_flops} = a number &gt;= 0: with the Metal backend, calls on CPU tensors
+ *       with fewer floating-point operations ({@code 4 * B * H * Lq * Lk * D}) stay on PyTorch ({@link
+ *       FallbackReason#SMALL_CALL}), because a GPU round trip costs more than PyTorch takes for them. The
+ *       default, 16,000,000, is an estimate until measured on a Mac.
  * </ul>
  *
  * <p>Logging (logger {@code ai.djl.metal.sdpa.SdpaRouter}): one INFO line at start naming the active
@@ -36,6 +40,9 @@ public final class SdpaRouter {
 
     /** System property requesting a {@link Backend}. */
     public static final String BACKEND_PROPERTY = "ai.djl.metal.backend";
+
+    /** System property: CPU-tensor calls under this many floating-point operations stay on PyTorch. */
+    public static final String CPU_MIN_FLOPS_PROPERTY = "ai.djl.metal.cpu_min_flops";
 
     private static final Logger logger = LoggerFactory.getLogger(SdpaRouter.class);
 
@@ -106,9 +113,11 @@ public final class SdpaRouter {
     private static State doStart() {
         SdpaMode mode;
         int request;
+        double cpuMinFlops;
         try {
             mode = SdpaMode.parse(setting(SDPA_PROPERTY));
             request = parseBackend(setting(BACKEND_PROPERTY));
+            cpuMinFlops = parseCpuMinFlops(setting(CPU_MIN_FLOPS_PROPERTY));
         } catch (IllegalArgumentException e) {
             throw new EngineException(e.getMessage(), e);
         }
@@ -117,7 +126,7 @@ public final class SdpaRouter {
         try {
             checkMirroredEnums();
             MetalLibrary.setLogFunction(LOG_SINK, logger.isDebugEnabled());
-            String why = MetalLibrary.selectBackend(request);
+            String why = MetalLibrary.selectBackend(request, cpuMinFlops);
             Backend backend = Backend.values()[MetalLibrary.activeBackend()];
             String error = MetalLibrary.startRouter(mode.ordinal());
             boolean installed = mode != SdpaMode.OFF && error.isEmpty();
@@ -159,6 +168,23 @@ public final class SdpaRouter {
                 throw new IllegalArgumentException(
                         BACKEND_PROPERTY + " must be auto, metal or simulator, not \"" + value + '"');
         }
+    }
+
+    /** The threshold, or -1 for the native default. */
+    private static double parseCpuMinFlops(String value) {
+        if (value == null || value.isBlank()) {
+            return -1;
+        }
+        try {
+            double flops = Double.parseDouble(value.trim());
+            if (flops >= 0 && !Double.isInfinite(flops)) {
+                return flops;
+            }
+        } catch (NumberFormatException e) {
+            // the message below says what is expected
+        }
+        throw new IllegalArgumentException(
+                CPU_MIN_FLOPS_PROPERTY + " must be a number >= 0, not \"" + value + '"');
     }
 
     private static String describe(SdpaMode mode, Backend backend, String why, boolean installed) {

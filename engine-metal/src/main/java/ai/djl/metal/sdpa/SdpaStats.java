@@ -5,6 +5,7 @@ package ai.djl.metal.sdpa;
 
 import ai.djl.metal.jni.MetalLibrary;
 
+import java.time.Duration;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
@@ -16,20 +17,29 @@ import java.util.Map;
  * to PyTorch (per reason), or as rejected (per reason; only with {@code ai.djl.metal.sdpa=native}, where
  * the call fails instead of falling back). Counters are updated atomically, so snapshots are safe to take
  * from any thread; use {@link #since(SdpaStats)} to count what happened between two snapshots.
+ *
+ * <p>The snapshot also says what the active backend spent building kernels: Metal compiles each shader
+ * library once per process and each pipeline (kernel plus function constants) once, at first use.
  */
 public final class SdpaStats {
+
+    /** Slots of the native counters after the per-reason ones. */
+    private static final int COMPILE_FIGURES = 5;
 
     private final Map<Backend, Long> nativeCalls;
     private final Map<FallbackReason, Long> fallbacks;
     private final Map<FallbackReason, Long> rejections;
+    private final long[] compile; // libraries, their nanoseconds, pipelines, their nanoseconds, failures
 
     private SdpaStats(
             Map<Backend, Long> nativeCalls,
             Map<FallbackReason, Long> fallbacks,
-            Map<FallbackReason, Long> rejections) {
+            Map<FallbackReason, Long> rejections,
+            long[] compile) {
         this.nativeCalls = Collections.unmodifiableMap(nativeCalls);
         this.fallbacks = Collections.unmodifiableMap(fallbacks);
         this.rejections = Collections.unmodifiableMap(rejections);
+        this.compile = compile;
     }
 
     /**
@@ -41,7 +51,7 @@ public final class SdpaStats {
         SdpaRouter.start();
         int backends = MetalLibrary.backendCount();
         int reasons = MetalLibrary.reasonCount();
-        long[] raw = new long[backends + 2 * reasons];
+        long[] raw = new long[backends + 2 * reasons + COMPILE_FIGURES];
         MetalLibrary.stats(raw, raw.length);
         Map<Backend, Long> nativeCalls = new EnumMap<>(Backend.class);
         for (Backend b : Backend.values()) {
@@ -56,7 +66,9 @@ public final class SdpaStats {
             fallbacks.put(r, raw[backends + r.ordinal() + 1]);
             rejections.put(r, raw[backends + reasons + r.ordinal() + 1]);
         }
-        return new SdpaStats(nativeCalls, fallbacks, rejections);
+        long[] compile = new long[COMPILE_FIGURES];
+        System.arraycopy(raw, backends + 2 * reasons, compile, 0, COMPILE_FIGURES);
+        return new SdpaStats(nativeCalls, fallbacks, rejections, compile);
     }
 
     /**
@@ -72,7 +84,11 @@ public final class SdpaStats {
         fallbacks.forEach((k, v) -> f.put(k, v - earlier.fallbacks.get(k)));
         Map<FallbackReason, Long> r = new EnumMap<>(FallbackReason.class);
         rejections.forEach((k, v) -> r.put(k, v - earlier.rejections.get(k)));
-        return new SdpaStats(n, f, r);
+        long[] c = new long[COMPILE_FIGURES];
+        for (int i = 0; i < COMPILE_FIGURES; ++i) {
+            c[i] = compile[i] - earlier.compile[i];
+        }
+        return new SdpaStats(n, f, r, c);
     }
 
     /**
@@ -159,6 +175,52 @@ public final class SdpaStats {
         return fallbacks;
     }
 
+    /**
+     * Returns the shader libraries the active backend compiled (one per kernel source file, at first use).
+     *
+     * @return the number of libraries compiled
+     */
+    public long getShaderLibrariesCompiled() {
+        return compile[0];
+    }
+
+    /**
+     * Returns the time spent compiling shader libraries.
+     *
+     * @return the total compile time
+     */
+    public Duration getShaderCompileTime() {
+        return Duration.ofNanos(compile[1]);
+    }
+
+    /**
+     * Returns the compute pipelines the active backend built (one per kernel and function-constant values).
+     *
+     * @return the number of pipelines built
+     */
+    public long getPipelinesBuilt() {
+        return compile[2];
+    }
+
+    /**
+     * Returns the time spent building pipelines.
+     *
+     * @return the total build time
+     */
+    public Duration getPipelineBuildTime() {
+        return Duration.ofNanos(compile[3]);
+    }
+
+    /**
+     * Returns the library compiles and pipeline builds that failed; what failed stays disabled for the
+     * process and its calls fall back with {@link FallbackReason#KERNEL_UNAVAILABLE}.
+     *
+     * @return the number of failed builds
+     */
+    public long getKernelBuildFailures() {
+        return compile[4];
+    }
+
     private static <K> long sum(Map<K, Long> counts) {
         return counts.values().stream().mapToLong(Long::longValue).sum();
     }
@@ -175,7 +237,22 @@ public final class SdpaStats {
             sb.append("; rejected ").append(getRejectedCalls());
             rejections.forEach((k, v) -> append(sb, k.id(), v));
         }
-        return sb.append(')').toString();
+        sb.append(')');
+        if (getShaderLibrariesCompiled() > 0 || getPipelinesBuilt() > 0 || getKernelBuildFailures() > 0) {
+            sb.append("; kernels built: ")
+                    .append(getShaderLibrariesCompiled())
+                    .append(" libraries in ")
+                    .append(getShaderCompileTime().toMillis())
+                    .append(" ms, ")
+                    .append(getPipelinesBuilt())
+                    .append(" pipelines in ")
+                    .append(getPipelineBuildTime().toMillis())
+                    .append(" ms");
+            if (getKernelBuildFailures() > 0) {
+                sb.append(", ").append(getKernelBuildFailures()).append(" failed");
+            }
+        }
+        return sb.toString();
     }
 
     private static void append(StringBuilder sb, String id, long count) {

@@ -1,9 +1,9 @@
-#include "router/call.h"
+#include "call/call.h"
 
 #include <cstring>
 #include <sstream>
 
-namespace djl_metal::router {
+namespace djl_metal::call {
 namespace {
 
 torch::AtenTensorHandle as_handle(torch::StableIValue s) {
@@ -66,4 +66,4 @@ std::string CallFacts::describe() const {
   return out.str();
 }
 
-}  // namespace djl_metal::router
+}  // namespace djl_metal::call

@@ -1,6 +1,6 @@
-#include "router/reason.h"
+#include "call/reason.h"
 
-namespace djl_metal::router {
+namespace djl_metal::call {
 
 const char* reason_id(Reason r) {
   switch (r) {
@@ -17,6 +17,10 @@ const char* reason_id(Reason r) {
     case Reason::kShape: return "shape";
     case Reason::kSize: return "size";
     case Reason::kScale: return "scale";
+    case Reason::kSmallCall: return "small_call";
+    case Reason::kKernelUnavailable: return "kernel_unavailable";
+    case Reason::kGpuError: return "gpu_error";
+    case Reason::kMpsUnavailable: return "mps_unavailable";
     case Reason::kCount: break;
   }
   return "unknown";
@@ -29,7 +33,7 @@ const char* reason_text(Reason r) {
     case Reason::kDisabled: return "the SDPA override is off (ai.djl.metal.sdpa=off)";
     case Reason::kGradient: return "an input requires grad and grad mode is on, so PyTorch keeps autograd";
     case Reason::kDropout: return "dropout_p > 0 runs on PyTorch";
-    case Reason::kDevice: return "a tensor is not on the native backend's device";
+    case Reason::kDevice: return "a tensor is not on a device the native backend reads";
     case Reason::kDtype: return "the native kernels take float32, float16 and bfloat16 only";
     case Reason::kHeadDim: return "head dim must be 1..256 and equal for query, key and value";
     case Reason::kCausalMask: return "is_causal together with an explicit attn_mask runs on PyTorch";
@@ -38,9 +42,14 @@ const char* reason_text(Reason r) {
       return "query/key/value ranks, batch or head broadcasting, or a mask rank below 2, not one the kernels handle";
     case Reason::kSize: return "an empty dimension or a size beyond the kernels' index limits";
     case Reason::kScale: return "the scale is NaN or infinite";
+    case Reason::kSmallCall:
+      return "a call on CPU tensors too small to repay a GPU round trip (ai.djl.metal.cpu_min_flops)";
+    case Reason::kKernelUnavailable: return "the Metal kernel for this call failed to build or exceeds the device's limits";
+    case Reason::kGpuError: return "Metal failed to run the call (a command buffer error, or an object Metal would not create)";
+    case Reason::kMpsUnavailable: return "this libtorch lacks the functions that order work on its MPS stream";
     case Reason::kCount: break;
   }
   return "unknown reason";
 }
 
-}  // namespace djl_metal::router
+}  // namespace djl_metal::call

@@ -30,16 +30,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
- * With the simulator backend in auto mode, every supported argument combination runs natively (within the
+ * With a native backend in auto mode, every supported argument combination runs natively (within the
  * dtype's tolerance of PyTorch's float64 answer on the same rounded inputs, with the output strides plain
- * PyTorch gives) and every unsupported one falls back with its reason, bitwise equal to plain PyTorch. Runs in its own JVM (surefire execution
- * "simulator-auto").
+ * PyTorch gives) and every unsupported one falls back with its reason, bitwise equal to plain PyTorch. Runs
+ * in its own JVM per backend: surefire executions "simulator-auto" and "metal-auto" (the Metal backend on the
+ * fake Metal, with no small-call threshold).
  */
-@Test(groups = "simulator-auto")
-public class SimulatorRoutingTest {
+@Test(groups = {"simulator-auto", "metal-auto"})
+public class NativeRoutingTest {
 
     private static final class Case {
         final SdpaModule module;
@@ -62,7 +64,9 @@ public class SimulatorRoutingTest {
 
     @BeforeClass
     public void computeReferences() throws IOException {
-        Assert.assertEquals(SdpaRouter.getBackend(), Backend.SIMULATOR);
+        Assert.assertEquals(
+                SdpaRouter.getBackend(),
+                Backend.valueOf(System.getProperty(SdpaRouter.BACKEND_PROPERTY).toUpperCase(Locale.ROOT)));
         dir = Workspace.newDirectory("simulator-");
         in = new RandomInputs(31337, dir);
         long[] none = {};
@@ -201,7 +205,7 @@ public class SimulatorRoutingTest {
         return Fixtures.rows(new ArrayList<>(cases.keySet()));
     }
 
-    @Test(groups = "simulator-auto", dataProvider = "cases")
+    @Test(groups = {"simulator-auto", "metal-auto"}, dataProvider = "cases")
     public void supportedRunNativelyOthersFallBackWithReason(String name) throws IOException {
         Case c = cases.get(name);
         ModelRun.Result expected = plain.get(c.reference.name);
@@ -211,7 +215,7 @@ public class SimulatorRoutingTest {
         SdpaStats delta = SdpaStats.snapshot().since(before);
         Assert.assertNull(actual.error, actual.error);
         if (c.reason == null) {
-            Assert.assertEquals(delta.getNativeCalls(Backend.SIMULATOR), 1, name + ": " + delta);
+            Assert.assertEquals(delta.getNativeCalls(SdpaRouter.getBackend()), 1, name + ": " + delta);
             double error = Tolerance.maxError(actual.outputs.get(0).toDoubles(), expected.outputs.get(0).toDoubles());
             Assert.assertTrue(
                     error <= Tolerance.of(c.module.dtype), name + ": max error vs float64 " + error);

@@ -6,7 +6,7 @@
 
 #include "torch/tensor.h"
 
-namespace djl_metal::router {
+namespace djl_metal::call {
 
 // The arguments of aten::scaled_dot_product_attention, in schema order. Owns its tensor handles.
 struct SdpaCall {
@@ -29,11 +29,10 @@ struct CallFacts {
   bool is_causal = false;
   std::optional<double> scale;
   bool enable_gqa = false;
-  bool grad_required = false;  // grad mode on and an input requires grad (only probed above autograd)
 
   static CallFacts read(const SdpaCall& call);
   // "q[2, 4, 5, 8] k[2, 4, 7, 8] v[2, 4, 7, 8] float32, mask bool[5, 7], causal, scale=0.25"
   std::string describe() const;
 };
 
-}  // namespace djl_metal::router
+}  // namespace djl_metal::call

@@ -1,11 +1,8 @@
-#include "router/geometry.h"
+#include "backend/kernel_support.h"
 
-#include <climits>
 #include <cmath>
 
-#include "router/support.h"
-
-namespace djl_metal::router {
+namespace djl_metal::backend {
 namespace {
 
 // Batch and head dims of a rank-2..4 tensor, viewed as 4-D: [L, D] -> [1, 1, L, D], [N, L, D] -> [1, N, L, D].
@@ -31,14 +28,20 @@ bool fit_batch(const Lead& q, Lead& kv) {
 
 }  // namespace
 
-Reason describe_geometry(const CallFacts& f, AttentionGeometry* out) {
+call::Reason kernel_support(const call::CallFacts& f, kernel::AttentionGeometry* out) {
+  using call::Reason;
+  using kernel::Element;
+  using kernel::MaskKind;
   const torch::Shim& s = torch::shim();
+  const int32_t dt = f.q.dtype;
+  if (dt != s.dtype_float32 && dt != s.dtype_float16 && dt != s.dtype_bfloat16) return Reason::kDtype;
+  if (f.is_causal && f.mask) return Reason::kCausalMask;
   const int64_t rank = f.q.dim();
   if (rank > 4 || f.k.dim() != rank || f.v.dim() != rank) return Reason::kShape;
 
-  AttentionGeometry g;
+  kernel::AttentionGeometry g;
   g.head_dim = f.q.size(-1);
-  if (f.v.size(-1) != g.head_dim || g.head_dim < 1 || g.head_dim > kMaxHeadDim) return Reason::kHeadDim;
+  if (f.v.size(-1) != g.head_dim || g.head_dim < 1 || g.head_dim > kernel::kMaxHeadDim) return Reason::kHeadDim;
 
   const Lead q = lead_of(f.q);
   Lead k = lead_of(f.k), v = lead_of(f.v);
@@ -56,7 +59,7 @@ Reason describe_geometry(const CallFacts& f, AttentionGeometry* out) {
   g.len_k = f.k.size(-2);
   const int64_t dims[] = {g.batch, g.heads_q, g.len_q, g.len_k};
   for (int64_t d : dims) {
-    if (d <= 0 || d > INT_MAX) return Reason::kSize;
+    if (d <= 0 || d > kernel::kMaxSize) return Reason::kSize;
   }
   // A head dim of 1 has no step to take along it.
   if (g.head_dim > 1 && (f.q.stride(-1) != 1 || f.k.stride(-1) != 1 || f.v.stride(-1) != 1)) return Reason::kLayout;
@@ -91,4 +94,4 @@ Reason describe_geometry(const CallFacts& f, AttentionGeometry* out) {
   return Reason::kNone;
 }
 
-}  // namespace djl_metal::router
+}  // namespace djl_metal::backend

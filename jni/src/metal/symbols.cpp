@@ -1,0 +1,20 @@
+#include "metal/symbols.h"
+
+#include <dlfcn.h>
+
+namespace djl_metal::metal {
+namespace {
+
+const char* const kNames[] = {
+#define DJL_METAL_FUNCTION_NAME(name, symbol, declaration) symbol,
+    DJL_METAL_FUNCTIONS(DJL_METAL_FUNCTION_NAME)
+#undef DJL_METAL_FUNCTION_NAME
+};
+
+}  // namespace
+
+const char* function_name(F f) { return kNames[static_cast<int>(f)]; }
+
+void* process_symbol(F f) { return dlsym(RTLD_DEFAULT, function_name(f)); }
+
+}  // namespace djl_metal::metal
