@@ -1,20 +1,33 @@
-# The native core's layers, and the rule between them: a file in src/<layer>/ may include headers of its own
-# layer and of the layers it DEPENDS on, never of a higher one. Checked when CMake configures (and again
-# whenever a source changes), so a wrong include fails the build.
+# The native core's layers, one CMake target each: a file in src/<layer>/ may include headers of its own layer
+# and of the layers it DEPENDS on, never of a higher one, and its target links exactly those. The include rule
+# is checked when CMake configures (and again whenever a source changes), so a wrong include fails the build.
 #
-#   djl_metal_layer(<name> [DEPENDS <layer>...])   declare, lowest first
-#   djl_metal_check_layers(<src dir>)               check every file of every declared layer
+#   djl_metal_layer(<name> [TARGET <existing target>] [SOURCES <file>...] [DEPENDS <layer>...])
+#       declares a layer, lowest first; its target is djl_metal_<name> (an object library of SOURCES) unless
+#       TARGET names one made elsewhere
+#   djl_metal_check_layers(<src dir>)
+#       checks every file of every declared layer
 
 function(djl_metal_layer name)
-  cmake_parse_arguments(LAYER "" "" "DEPENDS" ${ARGN})
+  cmake_parse_arguments(LAYER "" "TARGET" "SOURCES;DEPENDS" ${ARGN})
   get_property(layers GLOBAL PROPERTY DJL_METAL_LAYERS)
+  set(targets "")
   foreach(dependency IN LISTS LAYER_DEPENDS)
     if(NOT dependency IN_LIST layers)
       message(FATAL_ERROR "layer ${name} depends on ${dependency}, which is not declared below it")
     endif()
+    get_property(target GLOBAL PROPERTY DJL_METAL_LAYER_TARGET_${dependency})
+    list(APPEND targets ${target})
   endforeach()
+  if(NOT LAYER_TARGET)
+    set(LAYER_TARGET djl_metal_${name})
+    add_library(${LAYER_TARGET} OBJECT ${LAYER_SOURCES})
+    target_include_directories(${LAYER_TARGET} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  endif()
+  target_link_libraries(${LAYER_TARGET} PUBLIC ${targets})
   set_property(GLOBAL APPEND PROPERTY DJL_METAL_LAYERS ${name})
   set_property(GLOBAL PROPERTY DJL_METAL_LAYER_${name} ${name} ${LAYER_DEPENDS})
+  set_property(GLOBAL PROPERTY DJL_METAL_LAYER_TARGET_${name} ${LAYER_TARGET})
 endfunction()
 
 function(djl_metal_check_layers src)
@@ -25,9 +38,12 @@ function(djl_metal_check_layers src)
     file(GLOB files CONFIGURE_DEPENDS ${src}/${layer}/*.h ${src}/${layer}/*.cpp)
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${files})
     foreach(file IN LISTS files)
-      file(STRINGS ${file} includes REGEX "^#include \"[a-z_]+/")
+      file(STRINGS ${file} includes REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
       foreach(line IN LISTS includes)
-        string(REGEX REPLACE "^#include \"([a-z_]+)/.*" "\\1" target "${line}")
+        if(NOT line MATCHES "\"([^\"/]+)/")
+          continue()
+        endif()
+        set(target ${CMAKE_MATCH_1})
         if(target IN_LIST layers AND NOT target IN_LIST allowed)
           file(RELATIVE_PATH shown ${src} ${file})
           string(APPEND problems "\n  ${shown}: ${line} (layer ${layer} may include ${allowed})")

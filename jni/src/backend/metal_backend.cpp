@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "backend/kernel_support.h"
-#include "backend/output.h"
+#include "backend/tensors.h"
 #include "encoder/plan_runner.h"
 #include "metal/host_buffer.h"
 #include "torch/op.h"
@@ -20,10 +20,6 @@ using metal::objc::send;
 
 constexpr metal::objc::NSUInteger kStatusCompleted = 4;  // MTLCommandBufferStatusCompleted
 constexpr metal::objc::NSUInteger kStatusError = 5;      // MTLCommandBufferStatusError
-
-encoder::HostMemory host(const torch::TensorInfo& t, int element_bytes) {
-  return {t.data, static_cast<size_t>(t.extent() * element_bytes)};
-}
 
 // A float32 scratch tensor for the split decode's partials, on the MPS device of `like`.
 torch::Tensor mps_scratch(uint64_t bytes, const torch::TensorInfo& like) {
@@ -90,14 +86,7 @@ Outcome MetalBackend::run(const call::SdpaCall& call, const call::CallFacts& fac
     verdict = run_on_mps_stream(plan, operands);
   } else {
     std::vector<float> partials(plan.partials_bytes / sizeof(float));
-    encoder::HostOperands operands;
-    operands.query = host(facts.q, element);
-    operands.key = host(facts.k, element);
-    operands.value = host(facts.v, element);
-    if (facts.mask) operands.mask = host(*facts.mask, mask_element);
-    operands.output = host(out.info, element);
-    operands.partials = {partials.empty() ? nullptr : partials.data(), plan.partials_bytes};
-    verdict = run_on_host(plan, operands);
+    verdict = run_on_host(plan, host_operands(facts, geometry, out, partials));
   }
   if (!verdict.native()) return {{}, std::move(verdict)};
   return {std::move(out.tensor), {}};

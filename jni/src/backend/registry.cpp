@@ -5,6 +5,7 @@
 
 #include "backend/metal_backend.h"
 #include "backend/simulator_backend.h"
+#include "torch/shim.h"
 
 namespace djl_metal::backend {
 namespace {
@@ -15,7 +16,7 @@ MetalBackend* metal_backend(double cpu_min_flops, std::string* why) {
   static MetalBackend* backend = nullptr;
   std::lock_guard<std::mutex> lock(mutex);
   if (!backend) {
-    const metal::Device* device = metal::Device::get(why);
+    const metal::Device* device = metal::Device::get(&torch::find_symbol, why);
     if (!device) return nullptr;
     MetalBackend::Settings settings;
     settings.cpu_min_flops = cpu_min_flops < 0 ? MetalBackend::kDefaultCpuMinFlops : cpu_min_flops;

@@ -5,18 +5,11 @@
 #include <vector>
 
 #include "backend/kernel_support.h"
-#include "backend/output.h"
+#include "backend/tensors.h"
 #include "encoder/plan_runner.h"
 #include "encoder/simulator_encoder.h"
 
 namespace djl_metal::backend {
-namespace {
-
-encoder::HostMemory host(const torch::TensorInfo& t, int element_bytes) {
-  return {t.data, static_cast<size_t>(t.extent() * element_bytes)};
-}
-
-}  // namespace
 
 call::Verdict SimulatorBackend::support(const call::CallFacts& facts, kernel::AttentionGeometry* geometry) {
   if (!all_on_device(facts, torch::shim().device_cpu)) return call::Reason::kDevice;
@@ -26,20 +19,12 @@ call::Verdict SimulatorBackend::support(const call::CallFacts& facts, kernel::At
 Outcome SimulatorBackend::run(const call::SdpaCall& call, const call::CallFacts& facts,
                               const kernel::AttentionGeometry& geometry) {
   Output out = allocate_output(call, facts, geometry);
-  const int element = kernel::element_bytes(geometry.element);
   // This backend exists to verify the kernels: NaN in every element first, so an element they miss shows.
-  std::memset(out.info.data, 0xff, static_cast<size_t>(out.info.extent() * element));
+  std::memset(out.info.data, 0xff, static_cast<size_t>(out.info.extent() * kernel::element_bytes(geometry.element)));
 
   const plan::Plan plan = plan::plan_attention(geometry, kernel_output_strides(out.info));
   std::vector<float> partials(plan.partials_bytes / sizeof(float));
-  encoder::HostOperands operands;
-  operands.query = host(facts.q, element);
-  operands.key = host(facts.k, element);
-  operands.value = host(facts.v, element);
-  if (facts.mask) operands.mask = host(*facts.mask, kernel::mask_element_bytes(geometry.mask, geometry.element));
-  operands.output = host(out.info, element);
-  operands.partials = {partials.empty() ? nullptr : partials.data(), plan.partials_bytes};
-  encoder::SimulatorEncoder encoder(operands);
+  encoder::SimulatorEncoder encoder(host_operands(facts, geometry, out, partials));
   encoder::encode_plan(plan, encoder);
   return {std::move(out.tensor), {}};
 }

@@ -11,17 +11,17 @@ using objc::S;
 using objc::send;
 
 constexpr objc::NSInteger kFamilyApple7 = 1007;  // MTLGPUFamilyApple7: M1, the first with simdgroup matrices
-constexpr objc::NSInteger kFamilyLastProbed = 1012;
+constexpr objc::NSInteger kFamiliesProbed = 32;
 
 // MTLCreateSystemDefaultDevice can return nil in processes without a window server connection, where
 // MTLCopyAllDevices still lists the GPU.
-objc::Owned system_device() {
-  auto create = reinterpret_cast<objc::Id (*)()>(process_symbol(F::kCreateSystemDefaultDevice));
+objc::Owned system_device(SymbolLookup lookup) {
+  auto create = reinterpret_cast<objc::Id (*)()>(lookup(function_name(F::kCreateSystemDefaultDevice)));
   if (create) {
     objc::Owned device(create());
     if (device) return device;
   }
-  auto copy_all = reinterpret_cast<objc::Id (*)()>(process_symbol(F::kCopyAllDevices));
+  auto copy_all = reinterpret_cast<objc::Id (*)()>(lookup(function_name(F::kCopyAllDevices)));
   if (!copy_all) return {};
   objc::Owned all(copy_all());
   if (!all || send<S::kCount>(all.get()) == 0) return {};
@@ -30,21 +30,21 @@ objc::Owned system_device() {
 
 }  // namespace
 
-const Device* Device::get(std::string* why) {
+const Device* Device::get(SymbolLookup lookup, std::string* why) {
   static std::once_flag once;
   static Device* device = nullptr;  // kept for the life of the process, like the Metal objects it holds
   static std::string reason;
-  std::call_once(once, [] { device = open(&reason).release(); });
+  std::call_once(once, [lookup] { device = open(lookup, &reason).release(); });
   if (!device && why) *why = reason;
   return device;
 }
 
-std::unique_ptr<Device> Device::open(std::string* why) {
-  if (!objc::load().empty()) {
+std::unique_ptr<Device> Device::open(SymbolLookup lookup, std::string* why) {
+  if (!objc::load(lookup).empty()) {
     *why = "no Objective-C runtime in this process: Metal needs macOS on Apple silicon";
     return nullptr;
   }
-  if (!process_symbol(F::kCreateSystemDefaultDevice) && !process_symbol(F::kCopyAllDevices)) {
+  if (!lookup(function_name(F::kCreateSystemDefaultDevice)) && !lookup(function_name(F::kCopyAllDevices))) {
     *why = "the Metal framework is not loaded in this process: Metal needs macOS on Apple silicon";
     return nullptr;
   }
@@ -53,20 +53,22 @@ std::unique_ptr<Device> Device::open(std::string* why) {
     *why = "the Metal backend needs macOS 14 or later (Metal Shading Language 3.1, for bfloat)";
     return nullptr;
   }
-  auto* page_size = static_cast<const unsigned long*>(process_symbol(F::kVmPageSize));
+  auto* page_size = static_cast<const unsigned long*>(lookup(function_name(F::kVmPageSize)));
   if (!page_size || *page_size < 4096 || (*page_size & (*page_size - 1)) != 0) {
     *why = "the virtual memory page size (vm_page_size) is not available";
     return nullptr;
   }
-  objc::Owned device = system_device();
+  objc::Owned device = system_device(lookup);
   if (!device) {
     *why = "no Metal device";
     return nullptr;
   }
   const std::string name = objc::text(send<S::kName>(device.get()));
+  // Apple families are cumulative (Apple9 supports everything Apple8 does): the last one answered yes.
   objc::NSInteger family = 0;
-  for (objc::NSInteger f = kFamilyApple7; f <= kFamilyLastProbed; ++f) {
-    if (send<S::kSupportsFamily>(device.get(), f)) family = f;
+  for (objc::NSInteger f = kFamilyApple7; f < kFamilyApple7 + kFamiliesProbed; ++f) {
+    if (!send<S::kSupportsFamily>(device.get(), f)) break;
+    family = f;
   }
   if (family == 0) {
     *why = "the Metal device " + name + " is not of GPU family Apple7 or later (no simdgroup matrices)";
@@ -87,7 +89,7 @@ std::unique_ptr<Device> Device::open(std::string* why) {
 }
 
 bool os_at_least(long major, long minor) {
-  if (!objc::load().empty()) return false;
+  if (!objc::loaded()) return false;
   objc::Pool pool;
   objc::Id info = send<S::kProcessInfo>(objc::cls("NSProcessInfo"));
   return info && send<S::kIsOperatingSystemAtLeastVersion>(info, objc::NSOperatingSystemVersion{major, minor, 0});

@@ -8,16 +8,18 @@
 #include <string>
 
 #include "metal/objc.h"
+#include "metal/symbols.h"
 
 namespace djl_metal::metal {
 
 class Device {
  public:
-  // The process's device, opened at the first call; null when there is none, with *why saying what is missing.
-  static const Device* get(std::string* why);
+  // The process's device, opened at the first call with `lookup` for the runtime's and Metal's entry points;
+  // null when there is none, with *why saying what is missing.
+  static const Device* get(SymbolLookup lookup, std::string* why);
 
   // Opens the system's device anew (get() keeps the first one for the process).
-  static std::unique_ptr<Device> open(std::string* why);
+  static std::unique_ptr<Device> open(SymbolLookup lookup, std::string* why);
 
   objc::Id device() const { return device_.get(); }
   objc::Id queue() const { return queue_.get(); }
@@ -37,7 +39,7 @@ class Device {
   size_t max_threadgroup_memory_ = 0;
 };
 
-// Whether the running macOS is at least major.minor (NSProcessInfo); false where the runtime is missing.
+// Whether the running macOS is at least major.minor (NSProcessInfo); false where the runtime is not loaded.
 bool os_at_least(long major, long minor);
 
 }  // namespace djl_metal::metal

@@ -49,7 +49,12 @@ MpsStream::MpsStream(SymbolLookup lookup) {
 
 std::string MpsStream::encode(const std::function<std::string(objc::Id)>& encode) const {
   if (!missing_.empty()) return "missing " + missing_;
-  void* queue = get_dispatch_queue_();
+  void* queue = nullptr;
+  try {
+    queue = get_dispatch_queue_();  // a libtorch built without MPS throws here
+  } catch (const std::exception& e) {
+    return std::string("torch::mps::get_dispatch_queue(): ") + e.what();
+  }
   if (!queue) return "torch::mps::get_dispatch_queue() gave no queue";
   Work work{get_command_buffer_, commit_, &encode, {}};
   dispatch_sync_f_(queue, &work, &run_on_queue);

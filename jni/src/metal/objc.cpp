@@ -1,9 +1,9 @@
 #include "metal/objc.h"
 
+#include <atomic>
 #include <mutex>
 #include <stdexcept>
 
-#include "metal/symbols.h"
 
 namespace djl_metal::metal::objc {
 namespace {
@@ -17,12 +17,13 @@ const char* const kSelectorNames[] = {
 Runtime g_runtime;
 std::string g_error = "the Objective-C runtime is not loaded";
 std::once_flag g_once;
+std::atomic<bool> g_loaded{false};
 
-void do_load() {
+void do_load(SymbolLookup lookup) {
   Runtime r;
   std::string missing;
   auto find = [&](F f) {
-    void* p = process_symbol(f);
+    void* p = lookup(function_name(f));
     if (!p) missing += std::string(missing.empty() ? "" : ", ") + function_name(f);
     return p;
   };
@@ -44,19 +45,22 @@ void do_load() {
   }
   g_runtime = r;
   g_error.clear();
+  g_loaded.store(true);
 }
 
 }  // namespace
 
 const char* selector_name(S s) { return kSelectorNames[static_cast<int>(s)]; }
 
-std::string load() {
-  std::call_once(g_once, do_load);
+std::string load(SymbolLookup lookup) {
+  std::call_once(g_once, [lookup] { do_load(lookup); });
   return g_error;
 }
 
+bool loaded() { return g_loaded.load(); }
+
 const Runtime& runtime() {
-  if (!g_error.empty()) throw std::logic_error("Objective-C runtime used before it loaded: " + g_error);
+  if (!g_loaded.load()) throw std::logic_error("Objective-C runtime used before it loaded: " + g_error);
   return g_runtime;
 }
 

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "metal/symbols.h"
+
 namespace djl_metal::metal::objc {
 
 struct Object;
@@ -108,8 +110,12 @@ struct Runtime {
   Sel selectors[static_cast<int>(S::kSelectorCount)] = {};
 };
 
-// Resolves the runtime from the process (never loads a library). Empty on success, else what is missing.
-std::string load();
+// Resolves the runtime with `lookup`, once per process (never loads a library). Empty on success, else what
+// is missing; later calls return the first call's answer.
+std::string load(SymbolLookup lookup);
+
+// Whether load() has succeeded.
+bool loaded();
 
 // The loaded runtime; load() must have succeeded.
 const Runtime& runtime();

@@ -81,18 +81,22 @@ void Pipelines::compile(Library& lib, const std::string& name) {
         send<S::kNewLibraryWithSource>(device_.device(), objc::string(source), options.get(), &error));
   }
   const uint64_t nanos = nanos_since(start);
-  std::lock_guard<std::mutex> lock(mutex_);
   if (!lib.library) {
     lib.error = !source    ? "no shader source named " + name + " is embedded in this library"
                 : !options ? std::string("Metal gave no MTLCompileOptions")
                            : "Metal did not compile " + name + ".metal: " + objc::error_text(error);
-    ++stats_.failures;
-    log::write(log::Level::kWarn, "Metal: " + lib.error + "; its kernels run on PyTorch for the rest of the process");
-    return;
   }
-  ++stats_.libraries;
-  stats_.library_nanos += nanos;
-  if (log::debug_enabled()) log::write(log::Level::kDebug, "Metal: compiled " + name + ".metal in " + millis(nanos));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++(lib.library ? stats_.libraries : stats_.failures);
+    if (lib.library) stats_.library_nanos += nanos;
+  }
+  // Logged outside the lock: the sink calls into Java, whose logging may read these stats.
+  if (!lib.library) {
+    log::write(log::Level::kWarn, "Metal: " + lib.error + "; its kernels run on PyTorch for the rest of the process");
+  } else if (log::debug_enabled()) {
+    log::write(log::Level::kDebug, "Metal: compiled " + name + ".metal in " + millis(nanos));
+  }
 }
 
 void Pipelines::build(Pipeline& p, const plan::Dispatch& d) {
@@ -136,17 +140,18 @@ void Pipelines::build(Pipeline& p, const plan::Dispatch& d) {
               " bytes of threadgroup memory, the device has " + std::to_string(device_.max_threadgroup_memory());
   }
   if (p.state) p.max_threads = send<S::kMaxTotalThreadsPerThreadgroup>(p.state.get());
-  std::lock_guard<std::mutex> lock(mutex_);
   if (!problem.empty()) {
     p.state = objc::Owned();
     p.error = "Metal pipeline " + d.pipeline_key() + ": " + problem;
-    ++stats_.failures;
-    log::write(log::Level::kWarn, p.error + "; calls that need it run on PyTorch for the rest of the process");
-    return;
   }
-  ++stats_.pipelines;
-  stats_.pipeline_nanos += nanos;
-  if (log::debug_enabled()) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++(p.state ? stats_.pipelines : stats_.failures);
+    if (p.state) stats_.pipeline_nanos += nanos;
+  }
+  if (!p.state) {
+    log::write(log::Level::kWarn, p.error + "; calls that need it run on PyTorch for the rest of the process");
+  } else if (log::debug_enabled()) {
     log::write(log::Level::kDebug, "Metal: built pipeline " + d.pipeline_key() + " in " + millis(nanos));
   }
 }

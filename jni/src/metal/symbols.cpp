@@ -15,6 +15,6 @@ const char* const kNames[] = {
 
 const char* function_name(F f) { return kNames[static_cast<int>(f)]; }
 
-void* process_symbol(F f) { return dlsym(RTLD_DEFAULT, function_name(f)); }
+void* process_symbol(const char* name) { return dlsym(RTLD_DEFAULT, name); }
 
 }  // namespace djl_metal::metal

@@ -30,10 +30,12 @@ enum class F : int {
 // The symbol name of an entry point ("objc_msgSend").
 const char* function_name(F f);
 
-// A symbol of any image loaded in the process (dlsym with RTLD_DEFAULT); null when none has it.
-void* process_symbol(F f);
-
-// Looks a symbol up somewhere (the backend passes one that searches libtorch's own image first).
+// Finds a symbol by name, null when absent. The backend passes one that searches libtorch's image (and, on
+// macOS, the libraries it loaded: libobjc, Metal, libSystem) before the process's global scope, so nothing
+// depends on how the JVM loaded them.
 using SymbolLookup = void* (*)(const char* name);
+
+// The process's global scope (dlsym with RTLD_DEFAULT).
+void* process_symbol(const char* name);
 
 }  // namespace djl_metal::metal

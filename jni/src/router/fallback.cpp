@@ -151,7 +151,9 @@ torch::Tensor pytorch_sdpa_mps(const SdpaCall& call, const CallFacts& facts) {
     return math(call, mask);
   }
   torch::Tensor key, value;
-  if (call.enable_gqa) {
+  // PyTorch divides by the key heads here and dies of SIGFPE when there are none (validation lets that
+  // through only with no query heads either, an empty call).
+  if (call.enable_gqa && facts.k.size(-3) > 0) {
     const int64_t repeats = facts.q.size(-3) / facts.k.size(-3);
     if (repeats > 1) {
       key = repeat_heads(call.key.get(), repeats);

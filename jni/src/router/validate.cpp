@@ -7,7 +7,10 @@ namespace djl_metal::router {
 namespace {
 
 std::string device_name(const torch::TensorInfo& t) {
-  const std::string type = t.device_type == torch::shim().device_cpu ? "cpu" : "device" + std::to_string(t.device_type);
+  const torch::Shim& s = torch::shim();
+  const std::string type = t.device_type == s.device_cpu   ? "cpu"
+                           : t.device_type == s.device_mps ? "mps"
+                                                           : "device" + std::to_string(t.device_type);
   return t.device_index >= 0 && type != "cpu" ? type + ":" + std::to_string(t.device_index) : type;
 }
 

@@ -51,7 +51,8 @@ FAKE_METAL_API std::string live_object_classes();
 FAKE_METAL_API std::vector<std::string> implemented_selectors();
 FAKE_METAL_API std::vector<std::string> provided_functions();
 
-// What the GPU executed since the last call, in order: kernel host names, "barrier", "copy".
+// What the GPU executed since the last call (the latest 1024 commands), in order: kernel host names,
+// "barrier", "copy".
 FAKE_METAL_API std::vector<std::string> take_executed();
 
 // Pipelines built so far (newComputePipelineStateWithFunction:error: calls that succeeded).

@@ -23,8 +23,10 @@ struct Gpu {
   std::condition_variable work, idle;
   std::deque<CommandBuffer*> queue;
   bool busy = false;
-  std::vector<std::string> executed;
+  std::deque<std::string> executed;  // the latest kExecutedKept only
 };
+
+constexpr size_t kExecutedKept = 1024;
 
 Gpu& gpu() {
   static Gpu* g = new Gpu();
@@ -194,6 +196,7 @@ void executed(const std::string& what) {
   Gpu& g = gpu();
   std::lock_guard<std::mutex> lock(g.mutex);
   g.executed.push_back(what);
+  if (g.executed.size() > kExecutedKept) g.executed.pop_front();
 }
 
 void gpu_commit(CommandBuffer* cb) {
@@ -319,8 +322,8 @@ bool check_dispatch(Encoder* e, const Command& c) {
 std::vector<std::string> take_executed() {
   Gpu& g = gpu();
   std::lock_guard<std::mutex> lock(g.mutex);
-  std::vector<std::string> out;
-  out.swap(g.executed);
+  std::vector<std::string> out(g.executed.begin(), g.executed.end());
+  g.executed.clear();
   return out;
 }
 

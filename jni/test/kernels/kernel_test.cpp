@@ -6,8 +6,6 @@
 // Default: a fixed set of cases covering every kernel variant, mask kind, layout and edge, through both. With
 // DJL_METAL_KERNEL_SWEEP=full: every pair of values of the sweep's parameters, plus 100 random combinations
 // (simulator encoder). DJL_METAL_KERNEL_SEED=N draws other inputs (failures name the seed).
-#include <dlfcn.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -106,15 +104,13 @@ std::vector<unsigned char> random_elements(size_t n, Element e) {
 
 enum class Executor { kSimulator, kMetal };
 
-void* process_symbol(const char* name) { return dlsym(RTLD_DEFAULT, name); }
-
 djl_metal::backend::MetalBackend& metal_backend() {
   static djl_metal::backend::MetalBackend* backend = [] {
     std::string why;
-    const djl_metal::metal::Device* device = djl_metal::metal::Device::get(&why);
+    const djl_metal::metal::Device* device = djl_metal::metal::Device::get(&djl_metal::metal::process_symbol, &why);
     if (!device) throw std::runtime_error("no fake Metal device: " + why);
     djl_metal::backend::MetalBackend::Settings settings;
-    settings.libtorch_symbol = &process_symbol;
+    settings.libtorch_symbol = &djl_metal::metal::process_symbol;
     return new djl_metal::backend::MetalBackend(*device, settings);
   }();
   return *backend;

@@ -11,7 +11,7 @@ namespace metal = djl_metal::metal;
 using djl_metal::backend::Request;
 
 TEST(the_runtime_reports_what_is_missing) {
-  CHECK_CONTAINS(metal::objc::load(),
+  CHECK_CONTAINS(metal::objc::load(&metal::process_symbol),
                  "no Objective-C runtime in this process (missing objc_msgSend, sel_registerName, objc_getClass, "
                  "objc_autoreleasePoolPush, objc_autoreleasePoolPop)");
   CHECK(!metal::os_at_least(1, 0));
@@ -19,7 +19,7 @@ TEST(the_runtime_reports_what_is_missing) {
 
 TEST(no_device_and_the_reason) {
   std::string why;
-  CHECK(metal::Device::get(&why) == nullptr);
+  CHECK(metal::Device::get(&metal::process_symbol, &why) == nullptr);
   CHECK_EQ(why, "no Objective-C runtime in this process: Metal needs macOS on Apple silicon");
 }
 

@@ -4,6 +4,7 @@
 // small calls stay on PyTorch; native mode reports a GPU error instead of falling back; 10,000 calls leave no
 // fake objects and no heap behind.
 #include <malloc.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "backend/registry.h"
 #include "check.h"
 #include "fake_metal/fake_metal.h"
+#include "router/fallback.h"
 #include "router/override.h"
 #include "router/router.h"
 #include "torch/libtorch.h"
@@ -91,18 +93,35 @@ double max_difference(const Tensor& a, const Tensor& b) {
 
 void* libtorch_symbol(const char* name) { return djl_metal::torch::find_symbol(name); }
 
-// A backend of its own for each scenario: a failed build stays failed for the life of its backend.
-std::unique_ptr<MetalBackend> new_backend(double cpu_min_flops = 0) {
-  MetalBackend::Settings settings;
-  settings.cpu_min_flops = cpu_min_flops;
-  settings.libtorch_symbol = &libtorch_symbol;
-  std::string why;
-  return std::make_unique<MetalBackend>(*djl_metal::metal::Device::get(&why), settings);
-}
+// A Metal backend of its own, active in the router for the scope (a failed build stays failed for the life
+// of its backend, so each scenario gets a new one).
+class ActiveBackend {
+ public:
+  explicit ActiveBackend(router::Mode mode, double cpu_min_flops = 0) {
+    MetalBackend::Settings settings;
+    settings.cpu_min_flops = cpu_min_flops;
+    settings.libtorch_symbol = &libtorch_symbol;
+    std::string why;
+    backend_ = std::make_unique<MetalBackend>(*djl_metal::metal::Device::get(&libtorch_symbol, &why), settings);
+    router::configure(mode, backend_.get());
+  }
+  ~ActiveBackend() { router::configure(router::Mode::kOff, nullptr); }
+  MetalBackend* operator->() const { return backend_.get(); }
+
+ private:
+  std::unique_ptr<MetalBackend> backend_;
+};
 
 uint64_t fallbacks(Reason r) { return router::stats_snapshot().fallback[static_cast<int>(r)]; }
 uint64_t native_calls() {
   return router::stats_snapshot().native[static_cast<int>(djl_metal::backend::BackendKind::kMetal)];
+}
+
+// Resident set size in KB.
+long rss_kb() {
+  long pages = 0, resident = 0;
+  std::ifstream("/proc/self/statm") >> pages >> resident;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 void expect_no_violations(const char* where) {
@@ -121,8 +140,7 @@ TEST(the_registry_picks_metal_where_a_device_exists) {
 }
 
 TEST(native_results_are_within_tolerance_of_pytorch) {
-  auto backend = new_backend();
-  router::configure(router::Mode::kNative, backend.get());
+  ActiveBackend backend(router::Mode::kNative);
   for (const auto& c : cases) {
     const uint64_t before = native_calls();
     const Tensor out = c->run();
@@ -162,8 +180,7 @@ TEST(every_fault_falls_back_bitwise_with_its_reason) {
   const long live = fake_metal::live_objects();
   auto scenario = [&](fake_metal::Fault fault, long code, Reason reason, const std::string& name) {
     for (const auto& c : cases) {
-      auto backend = new_backend();
-      router::configure(router::Mode::kAuto, backend.get());
+      ActiveBackend backend(router::Mode::kAuto);
       fake_metal::inject(fault, -1, code);
       const uint64_t before = fallbacks(reason);
       const Tensor out = c->run();
@@ -183,8 +200,7 @@ TEST(every_fault_falls_back_bitwise_with_its_reason) {
 }
 
 TEST(small_cpu_calls_stay_on_pytorch) {
-  auto backend = new_backend(MetalBackend::kDefaultCpuMinFlops);
-  router::configure(router::Mode::kAuto, backend.get());
+  ActiveBackend backend(router::Mode::kAuto, MetalBackend::kDefaultCpuMinFlops);
   for (const auto& c : cases) {
     const uint64_t small = fallbacks(Reason::kSmallCall), native = native_calls();
     const Tensor out = c->run();
@@ -201,8 +217,7 @@ TEST(small_cpu_calls_stay_on_pytorch) {
 }
 
 TEST(native_mode_reports_gpu_errors_instead_of_falling_back) {
-  auto backend = new_backend();
-  router::configure(router::Mode::kNative, backend.get());
+  ActiveBackend backend(router::Mode::kNative);
   fake_metal::inject(fake_metal::Fault::kCommandBufferError, 1, 3);
   bool threw = false;
   try {
@@ -216,29 +231,106 @@ TEST(native_mode_reports_gpu_errors_instead_of_falling_back) {
   expect_no_violations(__FILE__);
 }
 
+namespace {
+
+// [b, h, l, d] viewed from [b, l, h, d] memory, as attention code makes with transpose(1, 2).
+Tensor transposed(int64_t b, int64_t h, int64_t l, int64_t d) {
+  const Tensor t = random_tensor({b, l, h, d});
+  libtorch::OpCall transpose("aten::transpose", "int");
+  transpose.tensor(t.get()).i64(1).i64(2).run({libtorch::Result::kTensor});
+  return transpose.take_tensor(0);
+}
+
+// Tells the shim that the CPU is the MPS device for the scope.
+struct CpuAsMps {
+  CpuAsMps() : real(djl_metal::torch::shim()) {
+    djl_metal::torch::Shim as_mps = real;
+    as_mps.device_mps = real.device_cpu;
+    djl_metal::torch::install_shim_for_testing(as_mps);
+  }
+  ~CpuAsMps() { djl_metal::torch::install_shim_for_testing(real); }
+  const djl_metal::torch::Shim real;
+};
+
+// PyTorch's SDPA for MPS tensors as the router reproduces it, on the given tensors.
+Tensor mps_fallback(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, bool gqa) {
+  djl_metal::call::SdpaCall call;
+  call.query = Tensor::share(q.get());
+  call.key = Tensor::share(k.get());
+  call.value = Tensor::share(v.get());
+  if (mask) call.attn_mask = Tensor::share(mask->get());
+  call.enable_gqa = gqa;
+  return router::pytorch_sdpa(call, djl_metal::call::CallFacts::read(call));
+}
+
+}  // namespace
+
+// MPS tensors cannot exist in Linux libtorch. With the shim told that the CPU is the MPS device, the MPS
+// fallback runs on CPU tensors: its branch choice (PyTorch's MPS math kernel, which the CPU does not have,
+// or the generic math kernel), GQA head repeats, mask conversion and the zero-heads guard execute here.
+TEST(mps_fallbacks_take_pytorch_27s_branches) {
+  const Case& masked = *cases[0];
+  const Case& gqa = *cases[2];
+  const Tensor tq = transposed(2, 4, 37, 64), tk = transposed(2, 4, 45, 64), tv = transposed(2, 4, 45, 64);
+  const Tensor expected = dispatcher_sdpa(tq, tk, tv, nullptr, std::nullopt, false);  // PyTorch's CPU path
+  const Tensor empty = random_tensor({1, 0, 4, 8});
+  CpuAsMps cpu_as_mps;
+  // Contiguous and no gradient on macOS 15 (the fake's): the MPS math kernel, GQA heads repeated first.
+  CHECK_THROWS(mps_fallback(masked.q, masked.k, masked.v, &masked.mask, false),
+               "libtorch failed in aten::_scaled_dot_product_attention_math_for_mps");
+  CHECK_THROWS(mps_fallback(gqa.q, gqa.k, gqa.v, nullptr, true), "_scaled_dot_product_attention_math_for_mps");
+  // Transposed views: the MPS kernel on macOS 15 too, the generic math kernel before it.
+  CHECK_THROWS(mps_fallback(tq, tk, tv, nullptr, false), "_scaled_dot_product_attention_math_for_mps");
+  fake_metal::inject(fake_metal::Fault::kMacOs14);
+  const Tensor math = mps_fallback(tq, tk, tv, nullptr, false);
+  fake_metal::clear_faults();
+  CHECK(max_difference(math, expected) <= 2e-5);
+  // No key heads with enable_gqa and no query heads either: PyTorch 2.7 divides by zero here.
+  CHECK_THROWS(mps_fallback(empty, empty, empty, nullptr, true), "_scaled_dot_product_attention_math_for_mps");
+}
+
+// Linux libtorch exports torch::mps's functions as stubs that throw. With CPU tensors posing as MPS ones, the MPS
+// half of MetalBackend::run prepares its operands (buffers at storage offsets, decode scratch from libtorch),
+// the stream refuses, and the call falls back to PyTorch's MPS path with gpu_error.
+TEST(mps_calls_on_a_libtorch_without_mps_fall_back_with_gpu_error) {
+  const Tensor q = random_tensor({1, 2, 1, 64}), k = random_tensor({1, 2, 700, 64}), v = random_tensor({1, 2, 700, 64});
+  ActiveBackend backend(router::Mode::kAuto);
+  CpuAsMps cpu_as_mps;
+  const uint64_t before = fallbacks(Reason::kGpuError);
+  CHECK_THROWS(dispatcher_sdpa(q, k, v, nullptr, std::nullopt, false), "libtorch failed in aten::scaled_dot_product_attention");
+  CHECK_EQ(fallbacks(Reason::kGpuError) - before, 1u);
+  expect_no_violations(__FILE__);
+}
+
 TEST(ten_thousand_calls_leave_nothing_behind) {
 #if defined(__SANITIZE_ADDRESS__)
-  constexpr int kCalls = 1000;  // slower under AddressSanitizer, which checks leaks at exit on its own
+  // Slower under AddressSanitizer, which checks leaks at exit on its own; its quarantine of freed memory
+  // makes the heap and RSS figures meaningless there.
+  constexpr int kCalls = 1000;
+  constexpr bool kMemoryFigures = false;
 #else
   constexpr int kCalls = 10000;
+  constexpr bool kMemoryFigures = true;
 #endif
-  auto backend = new_backend();
-  router::configure(router::Mode::kNative, backend.get());
+  ActiveBackend backend(router::Mode::kNative);
   const Tensor q = random_tensor({1, 2, 8, 16}), k = random_tensor({1, 2, 24, 16}), v = random_tensor({1, 2, 24, 16});
   for (int i = 0; i < 100; ++i) dispatcher_sdpa(q, k, v, nullptr, std::nullopt, false);
   fake_metal::wait_idle();
   const long live = fake_metal::live_objects();
   const size_t heap = mallinfo2().uordblks;
+  const long rss = rss_kb();
   const uint64_t native = native_calls();
   for (int i = 0; i < kCalls; ++i) dispatcher_sdpa(q, k, v, nullptr, std::nullopt, false);
   fake_metal::wait_idle();
   CHECK_EQ(native_calls() - native, static_cast<uint64_t>(kCalls));
   CHECK_EQ(fake_metal::live_objects(), live);
-  CHECK(mallinfo2().uordblks <= heap + 256 * 1024);
-  long rss_pages = 0, ignored = 0;
-  std::ifstream("/proc/self/statm") >> ignored >> rss_pages;
-  std::fprintf(stderr, "%d calls: live fake objects %ld, heap %+lld bytes, RSS %ld KB\n", kCalls, live,
-               static_cast<long long>(mallinfo2().uordblks) - static_cast<long long>(heap), rss_pages * 4);
+  if (kMemoryFigures) {
+    CHECK(mallinfo2().uordblks <= heap + 256 * 1024);
+    CHECK(rss_kb() <= rss + 4096);
+  }
+  std::fprintf(stderr, "%d calls: live fake objects %ld -> %ld, heap %+lld bytes, RSS %ld -> %ld KB\n", kCalls, live,
+               fake_metal::live_objects(), static_cast<long long>(mallinfo2().uordblks) - static_cast<long long>(heap),
+               rss, rss_kb());
   expect_no_violations(__FILE__);
 }
 
@@ -247,7 +339,7 @@ int main(int argc, char** argv) {
   make_cases();
   // The process's device lives as long as the process; the override also takes the MPS keys, as on a Mac.
   std::string why;
-  if (!djl_metal::metal::Device::get(&why)) {
+  if (!djl_metal::metal::Device::get(&libtorch_symbol, &why)) {
     std::fprintf(stderr, "no fake Metal device: %s\n", why.c_str());
     return 1;
   }
@@ -257,7 +349,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int rc = check::run_all();
-  router::configure(router::Mode::kOff, nullptr);
   cases.clear();
   return rc;
 }

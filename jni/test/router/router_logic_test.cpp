@@ -116,7 +116,7 @@ TEST(validate_rejects_with_pytorch_wording) {
            "Expected query, key, and value to have the same dtype, but got query.dtype: float16 key.dtype: float32 "
            "and value.dtype: float32 instead.");
   CHECK_CONTAINS(validate(call(tensor({2, 4, 5, 8}), tensor({2, 4, 7, 8}, kF32, kMps), tensor({2, 4, 7, 8}))),
-                 "Expected query, key, and value to have the same device type");
+                 "Expected query, key, and value to have the same device type, but got query.device: cpu key.device: mps");
   CHECK_EQ(validate(call(tensor({8}), tensor({2, 8}), tensor({2, 8}))),
            "Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: 1 key.dim: 2 and "
            "value.dim: 2 instead.");

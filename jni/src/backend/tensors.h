@@ -1,7 +1,11 @@
-// The result tensor of a native call, allocated with the sizes and strides PyTorch's own result would have.
+// The tensors of a native call: its result, allocated with the sizes and strides PyTorch's own result would
+// have, and, for CPU tensors, the host memory the kernels read and write in place.
 #pragma once
 
+#include <vector>
+
 #include "call/call.h"
+#include "encoder/encoder.h"
 #include "kernel/contract.h"
 #include "plan/attention_plan.h"
 
@@ -20,5 +24,9 @@ Output allocate_output(const call::SdpaCall& call, const call::CallFacts& facts,
 
 // The output's strides as the kernels index them.
 plan::OutputStrides kernel_output_strides(const torch::TensorInfo& output);
+
+// The operands of a call on CPU tensors as host memory; `partials` is the plan's scratch (empty when unused).
+encoder::HostOperands host_operands(const call::CallFacts& facts, const kernel::AttentionGeometry& geometry,
+                                    const Output& output, std::vector<float>& partials);
 
 }  // namespace djl_metal::backend

@@ -1,4 +1,4 @@
-#include "backend/output.h"
+#include "backend/tensors.h"
 
 #include <utility>
 #include <vector>
@@ -7,6 +7,10 @@
 
 namespace djl_metal::backend {
 namespace {
+
+encoder::HostMemory host(const torch::TensorInfo& t, int element_bytes) {
+  return {t.data, static_cast<size_t>(t.extent() * element_bytes)};
+}
 
 Output contiguous_like(const torch::TensorInfo& q) {
   std::vector<int64_t> strides(q.sizes.size());
@@ -45,6 +49,19 @@ plan::OutputStrides kernel_output_strides(const torch::TensorInfo& output) {
   const std::vector<int64_t> sizes(output.sizes.begin(), output.sizes.end());
   const std::vector<int64_t> strides(output.strides.begin(), output.strides.end());
   return plan::kernel_output_strides(sizes, strides);
+}
+
+encoder::HostOperands host_operands(const call::CallFacts& facts, const kernel::AttentionGeometry& geometry,
+                                    const Output& output, std::vector<float>& partials) {
+  const int element = kernel::element_bytes(geometry.element);
+  encoder::HostOperands operands;
+  operands.query = host(facts.q, element);
+  operands.key = host(facts.k, element);
+  operands.value = host(facts.v, element);
+  if (facts.mask) operands.mask = host(*facts.mask, kernel::mask_element_bytes(geometry.mask, geometry.element));
+  operands.output = host(output.info, element);
+  if (!partials.empty()) operands.partials = {partials.data(), partials.size() * sizeof(float)};
+  return operands;
 }
 
 }  // namespace djl_metal::backend
