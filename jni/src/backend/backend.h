@@ -16,6 +16,11 @@ const char* backend_name(BackendKind kind);
 
 using metal::CompileStats;
 
+// GPU time of the command buffers a backend committed and waited for, from their GPU timestamps.
+struct GpuTime {
+  uint64_t command_buffers = 0, nanos = 0;
+};
+
 // A call run by a backend: its output, or (verdict other than kNone) why it must run on PyTorch instead. In
 // the second case nothing the caller can see was written.
 struct Outcome {
@@ -36,6 +41,7 @@ class NativeBackend {
   virtual Outcome run(const call::SdpaCall& call, const call::CallFacts& facts,
                       const kernel::AttentionGeometry& geometry) = 0;
   virtual CompileStats compile_stats() const = 0;
+  virtual GpuTime gpu_time() const { return {}; }
 };
 
 // Whether every tensor of the call (mask included) is on this device type.

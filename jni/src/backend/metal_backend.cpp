@@ -139,6 +139,11 @@ Verdict MetalBackend::run_on_host(const plan::Plan& plan, const encoder::HostOpe
     return {Reason::kGpuError, "command buffer " + ended + " (" +
                                    metal::objc::error_text(send<S::kError>(command_buffer)) + ")"};
   }
+  const double start = send<S::kGPUStartTime>(command_buffer), end = send<S::kGPUEndTime>(command_buffer);
+  if (start > 0 && end >= start) {
+    gpu_nanos_ += static_cast<uint64_t>((end - start) * 1e9);
+    ++gpu_command_buffers_;
+  }
   return {};
 }
 
@@ -158,6 +163,8 @@ Verdict MetalBackend::run_on_mps_stream(const plan::Plan& plan, const encoder::M
 }
 
 CompileStats MetalBackend::compile_stats() const { return pipelines_.stats(); }
+
+GpuTime MetalBackend::gpu_time() const { return {gpu_command_buffers_.load(), gpu_nanos_.load()}; }
 
 std::string MetalBackend::describe() const {
   std::string d = device_.description() + "; CPU tensors in place, ";

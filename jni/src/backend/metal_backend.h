@@ -9,6 +9,7 @@
 // the GPU reports later surface where PyTorch synchronises, as for any PyTorch MPS operator.
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "backend/backend.h"
@@ -41,6 +42,8 @@ class MetalBackend : public NativeBackend {
   Outcome run(const call::SdpaCall& call, const call::CallFacts& facts,
               const kernel::AttentionGeometry& geometry) override;
   CompileStats compile_stats() const override;
+  // The CPU path's command buffers (the MPS path's belong to PyTorch, which commits them later).
+  GpuTime gpu_time() const override;
 
   // The CPU path below libtorch: runs a plan on host memory in place, one command buffer, waited for.
   call::Verdict run_on_host(const plan::Plan& plan, const encoder::HostOperands& operands);
@@ -58,6 +61,7 @@ class MetalBackend : public NativeBackend {
   Settings settings_;
   metal::MpsStream mps_;
   metal::Pipelines pipelines_;
+  std::atomic<uint64_t> gpu_command_buffers_{0}, gpu_nanos_{0};
 };
 
 // The Metal buffer and offset of an MPS tensor's data: its storage's data pointer is the id<MTLBuffer>, and

@@ -16,7 +16,7 @@ namespace {
 using backend::BackendKind;
 using call::Reason;
 
-constexpr int kCompileStats = 5;
+constexpr int kDeviceStats = 7;  // compile stats (5), then GPU time (2)
 
 torch::AtenTensorHandle handle(int64_t h, const char* what) {
   if (h == 0) throw std::invalid_argument(std::string("scaled_dot_product_attention: ") + what + " is null");
@@ -93,7 +93,7 @@ int64_t scaled_dot_product_attention(int64_t query, int64_t key, int64_t value, 
 int stats(int64_t* out, int capacity) {
   const router::StatsSnapshot s = router::stats_snapshot();
   const int backends = backend_count(), reasons = reason_count();
-  const int needed = backends + 2 * reasons + kCompileStats;
+  const int needed = backends + 2 * reasons + kDeviceStats;
   if (!out || capacity < needed) throw std::invalid_argument("stats buffer needs " + std::to_string(needed) + " slots");
   int i = 0;
   for (int b = 0; b < backends; ++b) out[i++] = static_cast<int64_t>(s.native[b]);
@@ -101,7 +101,8 @@ int stats(int64_t* out, int capacity) {
   for (int r = 0; r < reasons; ++r) out[i++] = static_cast<int64_t>(s.rejected[r]);
   backend::NativeBackend* b = router::active_backend();
   const backend::CompileStats c = b ? b->compile_stats() : backend::CompileStats{};
-  for (uint64_t v : {c.libraries, c.library_nanos, c.pipelines, c.pipeline_nanos, c.failures}) {
+  const backend::GpuTime g = b ? b->gpu_time() : backend::GpuTime{};
+  for (uint64_t v : {c.libraries, c.library_nanos, c.pipelines, c.pipeline_nanos, c.failures, g.command_buffers, g.nanos}) {
     out[i++] = static_cast<int64_t>(v);
   }
   return i;

@@ -80,7 +80,9 @@ struct Proto {
   X(kCommit, "commit", Proto<void>)                                                              \
   X(kWaitUntilCompleted, "waitUntilCompleted", Proto<void>)                                      \
   X(kStatus, "status", Proto<NSUInteger>)                                                        \
-  X(kError, "error", Proto<Id>)
+  X(kError, "error", Proto<Id>)                                                                  \
+  X(kGPUStartTime, "GPUStartTime", Proto<double>)                                                \
+  X(kGPUEndTime, "GPUEndTime", Proto<double>)
 
 enum class S : int {
 #define DJL_METAL_SELECTOR_ENUM(name, text, ...) name,

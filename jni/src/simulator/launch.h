@@ -63,7 +63,7 @@ struct Launch {
 };
 
 // Registers a kernel thunk under its host name (done by the code the pre-pass generates).
-void register_kernel(const char* host_name, void (*thunk)(), const char* source);
+void register_kernel(const char* host_name, void (*thunk)());
 bool has_kernel(const std::string& host_name);
 
 // Runs a launch to completion; throws SimulatorError naming the kernel on any misuse.

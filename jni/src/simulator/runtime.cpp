@@ -9,8 +9,15 @@
 // do (release on arrival, acquire on leaving), so a missing barrier between a threadgroup-memory write and
 // another thread's read is reported. The executor's own bookkeeping is excluded from race detection.
 #include <sys/mman.h>
-#include <ucontext.h>
 #include <unistd.h>
+
+// Fibers switch by a few instructions of our own where we have them (see context_switch), else by ucontext.
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define MSL_FAST_SWITCH 1
+#else
+#define MSL_FAST_SWITCH 0
+#include <ucontext.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -48,17 +55,25 @@ void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_
 namespace msl {
 namespace {
 
-// Fiber contexts. On x86-64 without sanitizers a fiber switch is a few instructions (callee-saved
-// registers and the stack pointer); swapcontext would also make a signal-mask system call on every switch,
-// which dominates simulation time. Sanitizer builds use ucontext, whose switches the sanitizers know.
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-#define MSL_FAST_SWITCH 1
+// Fiber contexts. Without sanitizers a fiber switch is a few instructions (callee-saved registers and the
+// stack pointer); swapcontext would also make a signal-mask system call on every switch, which dominates
+// simulation time, and macOS deprecates it. Sanitizer builds use ucontext, whose switches the sanitizers
+// know.
+#if MSL_FAST_SWITCH
 extern "C" void msl_switch_stack(void** save_sp, void* load_sp);
-asm(R"(
-  .text
-  .globl msl_switch_stack
-  .type msl_switch_stack, @function
-msl_switch_stack:
+#if defined(__APPLE__)
+#define MSL_SWITCH_SYMBOL "_msl_switch_stack"
+#define MSL_SWITCH_PROLOGUE ".private_extern " MSL_SWITCH_SYMBOL "\n"
+#define MSL_SWITCH_EPILOGUE ""
+#else
+#define MSL_SWITCH_SYMBOL "msl_switch_stack"
+#define MSL_SWITCH_PROLOGUE ".hidden " MSL_SWITCH_SYMBOL "\n.type " MSL_SWITCH_SYMBOL ", @function\n"
+#define MSL_SWITCH_EPILOGUE ".size " MSL_SWITCH_SYMBOL ", .-" MSL_SWITCH_SYMBOL "\n"
+#endif
+#if defined(__x86_64__)
+// Saves rbp, rbx, r12-r15 on the old stack, switches stacks, restores them and returns on the new one.
+asm(".text\n.globl " MSL_SWITCH_SYMBOL "\n" MSL_SWITCH_PROLOGUE MSL_SWITCH_SYMBOL ":\n"
+    R"(
   pushq %rbp
   pushq %rbx
   pushq %r12
@@ -74,19 +89,61 @@ msl_switch_stack:
   popq %rbx
   popq %rbp
   ret
-  .size msl_switch_stack, .-msl_switch_stack
-)");
+)" MSL_SWITCH_EPILOGUE);
+constexpr int kSavedWords = 6;  // then the return address
+#else
+// AArch64 (AAPCS64 and Apple's arm64 ABI alike): saves x19-x28, the frame pointer, the link register and the
+// low halves of v8-v15 on the old stack, switches stacks, restores them and returns to the new link register.
+// x18 is the platform register on Apple and is left alone.
+asm(".text\n.globl " MSL_SWITCH_SYMBOL "\n" MSL_SWITCH_PROLOGUE ".p2align 2\n" MSL_SWITCH_SYMBOL ":\n"
+    R"(
+  sub sp, sp, #160
+  stp x19, x20, [sp, #0]
+  stp x21, x22, [sp, #16]
+  stp x23, x24, [sp, #32]
+  stp x25, x26, [sp, #48]
+  stp x27, x28, [sp, #64]
+  stp x29, x30, [sp, #80]
+  stp d8, d9, [sp, #96]
+  stp d10, d11, [sp, #112]
+  stp d12, d13, [sp, #128]
+  stp d14, d15, [sp, #144]
+  mov x9, sp
+  str x9, [x0]
+  mov sp, x1
+  ldp x19, x20, [sp, #0]
+  ldp x21, x22, [sp, #16]
+  ldp x23, x24, [sp, #32]
+  ldp x25, x26, [sp, #48]
+  ldp x27, x28, [sp, #64]
+  ldp x29, x30, [sp, #80]
+  ldp d8, d9, [sp, #96]
+  ldp d10, d11, [sp, #112]
+  ldp d12, d13, [sp, #128]
+  ldp d14, d15, [sp, #144]
+  add sp, sp, #160
+  ret
+)" MSL_SWITCH_EPILOGUE);
+constexpr int kSavedWords = 20;  // x30 (the return address) is word 11
+#endif
 
 struct Context {
   void* sp = nullptr;
 };
 
-// A context that starts `entry` (which must never return) on the given stack.
+// A context that starts `entry` (which must never return) on the given stack: a frame as msl_switch_stack
+// leaves it, all saved registers zero and the return address `entry`.
 void context_init(Context* c, void* stack, size_t bytes, void (*entry)()) {
   auto* top = reinterpret_cast<void**>((reinterpret_cast<uintptr_t>(stack) + bytes) & ~uintptr_t{15});
-  *--top = nullptr;                               // entry's return address: it never returns
-  *--top = reinterpret_cast<void*>(entry);        // popped by msl_switch_stack's ret
-  for (int i = 0; i < 6; ++i) *--top = nullptr;   // rbp, rbx, r12-r15
+#if defined(__x86_64__)
+  *--top = nullptr;  // entry's own return address: it never returns
+  *--top = reinterpret_cast<void*>(entry);
+  for (int i = 0; i < kSavedWords; ++i) *--top = nullptr;
+#else
+  top -= kSavedWords;
+  for (int i = 0; i < kSavedWords; ++i) top[i] = nullptr;
+  top[11] = reinterpret_cast<void*>(entry);
+#endif
   c->sp = top;
 }
 
@@ -173,7 +230,6 @@ constexpr size_t kStackBytes = 256 << 10;
 
 struct Kernel {
   void (*thunk)();
-  std::string source;
 };
 
 std::mutex& registry_mutex() {
@@ -493,9 +549,9 @@ __attribute__((noinline)) void run_group(Group& g, const std::vector<void*>& sta
 
 }  // namespace
 
-void register_kernel(const char* host_name, void (*thunk)(), const char* source) {
+void register_kernel(const char* host_name, void (*thunk)()) {
   std::lock_guard<std::mutex> lock(registry_mutex());
-  registry()[host_name] = Kernel{thunk, source};
+  registry()[host_name] = Kernel{thunk};
 }
 
 bool has_kernel(const std::string& host_name) {

@@ -19,27 +19,33 @@ void* g_libtorch = nullptr;
 std::string g_error = "libtorch shim not loaded";
 std::once_flag g_once;
 
+#if defined(__APPLE__)
+constexpr char kLibtorchSuffix[] = "/libtorch_cpu.dylib";
+#else
+constexpr char kLibtorchSuffix[] = "/libtorch_cpu.so";
+#endif
+
+bool names_libtorch(const char* name) {
+  const std::string path = name ? name : "";
+  const size_t n = sizeof(kLibtorchSuffix) - 1;
+  return path.size() >= n && path.compare(path.size() - n, n, kLibtorchSuffix) == 0;
+}
+
 // DJL loads libtorch with System.load, i.e. RTLD_LOCAL, so its symbols are not in the global scope:
 // find the loaded image by name and take a handle to it without loading anything new.
 std::string find_loaded_libtorch() {
 #if defined(__APPLE__)
   for (uint32_t i = 0, n = _dyld_image_count(); i < n; ++i) {
-    const char* name = _dyld_get_image_name(i);
-    std::string path = name ? name : "";
-    if (path.size() >= 18 && path.compare(path.size() - 18, 18, "/libtorch_cpu.dylib") == 0) return path;
+    if (names_libtorch(_dyld_get_image_name(i))) return _dyld_get_image_name(i);
   }
   return "";
 #else
   std::string found;
   dl_iterate_phdr(
       [](dl_phdr_info* info, size_t, void* data) -> int {
-        std::string path = info->dlpi_name ? info->dlpi_name : "";
-        const std::string suffix = "/libtorch_cpu.so";
-        if (path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0) {
-          *static_cast<std::string*>(data) = path;
-          return 1;
-        }
-        return 0;
+        if (!names_libtorch(info->dlpi_name)) return 0;
+        *static_cast<std::string*>(data) = info->dlpi_name;
+        return 1;
       },
       &found);
   return found;

@@ -2,6 +2,7 @@
 // that reads results before waiting reads poison). Dispatches run the named kernel with its function constants
 // on the bound memory through the MSL simulator; every output element is poisoned (NaN) first, so an element
 // the kernels leave unwritten shows.
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <thread>
@@ -134,7 +135,12 @@ void release_resources(Command& c) {
   release(c.dst);
 }
 
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 void execute(CommandBuffer* cb) {
+  const double started = now_seconds();
   long code = 0;
   const bool injected = fires(Fault::kCommandBufferError, &code);
   std::string failure = injected ? "injected GPU error" : "";
@@ -157,6 +163,8 @@ void execute(CommandBuffer* cb) {
   }
   cb->commands.clear();
   std::lock_guard<std::mutex> lock(cb->mutex);
+  cb->gpu_start = started;
+  cb->gpu_end = now_seconds();
   if (failure.empty()) {
     cb->status = kStatusCompleted;
   } else {

@@ -401,6 +401,20 @@ Id buffer_error(Id self, Sel) {
   return cb->error;
 }
 
+double buffer_gpu_start(Id self, Sel) {
+  auto* cb = as<CommandBuffer>(self, command_buffer_class(), "-[MTLCommandBuffer GPUStartTime]");
+  if (!cb) return 0;
+  std::lock_guard<std::mutex> lock(cb->mutex);
+  return cb->gpu_start;
+}
+
+double buffer_gpu_end(Id self, Sel) {
+  auto* cb = as<CommandBuffer>(self, command_buffer_class(), "-[MTLCommandBuffer GPUEndTime]");
+  if (!cb) return 0;
+  std::lock_guard<std::mutex> lock(cb->mutex);
+  return cb->gpu_end;
+}
+
 Encoder* open_encoder(Id self, const char* what) {
   auto* e = as<Encoder>(self, encoder_class(), what);
   if (e && e->ended) {
@@ -529,6 +543,8 @@ void define_metal_classes() {
     method(c, "waitUntilCompleted", fn(&buffer_wait));
     method(c, "status", fn(&buffer_status));
     method(c, "error", fn(&buffer_error));
+    method(c, "GPUStartTime", fn(&buffer_gpu_start));
+    method(c, "GPUEndTime", fn(&buffer_gpu_end));
     c = define_class("MTLComputeCommandEncoder", root);
     method(c, "setComputePipelineState:", fn(&encoder_set_pipeline));
     method(c, "setBuffer:offset:atIndex:", fn(&encoder_set_buffer));

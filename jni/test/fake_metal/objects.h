@@ -125,6 +125,7 @@ struct CommandBuffer : Object {
   std::condition_variable done;
   NSUInteger status = 0;  // MTLCommandBufferStatus
   Error* error = nullptr;
+  double gpu_start = 0, gpu_end = 0;  // seconds of the host's monotonic clock around its execution
 };
 
 struct Device : Object {

@@ -19,6 +19,7 @@
 #include "kernels/reference.h"
 #include "log/log.h"
 #include "metal/host_buffer.h"
+#include "metal/plans.h"
 #include "metal/symbols.h"
 
 namespace metal = djl_metal::metal;
@@ -32,6 +33,8 @@ using metal::objc::S;
 namespace {
 
 using metal::process_symbol;
+using test_plans::geometry_for;
+using test_plans::plan_for;
 void* no_symbol(const char*) { return nullptr; }
 
 const metal::Device& device() {
@@ -89,20 +92,6 @@ void check_same(const std::set<std::string>& a, const char* a_name, const std::s
   std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::inserter(only_b, only_b.end()));
   if (!only_a.empty()) check::fail(__FILE__, __LINE__, std::string("only in ") + a_name + ": " + joined(only_a));
   if (!only_b.empty()) check::fail(__FILE__, __LINE__, std::string("only in ") + b_name + ": " + joined(only_b));
-}
-
-// Contiguous [b, h, l, d] query, key and value.
-AttentionGeometry geometry_for(int64_t b, int64_t h, int64_t lq, int64_t lk, int64_t d) {
-  AttentionGeometry g;
-  g.batch = b, g.heads_q = h, g.heads_kv = h, g.len_q = lq, g.len_k = lk, g.head_dim = d;
-  g.q_stride[0] = h * lq * d, g.q_stride[1] = lq * d, g.q_stride[2] = d;
-  g.k_stride[0] = g.v_stride[0] = h * lk * d, g.k_stride[1] = g.v_stride[1] = lk * d, g.k_stride[2] = g.v_stride[2] = d;
-  g.scale = 1.0 / std::sqrt(static_cast<double>(d));
-  return g;
-}
-
-djl_metal::plan::Plan plan_for(int64_t b, int64_t h, int64_t lq, int64_t lk, int64_t d) {
-  return djl_metal::plan::plan_attention(geometry_for(b, h, lq, lk, d), {h * lq * d, lq * d, d});
 }
 
 }  // namespace
@@ -339,6 +328,9 @@ TEST(metal_failures_leave_the_call_to_pytorch_with_gpu_error) {
   double worst = 0;
   for (size_t i = 0; i < out.size(); ++i) worst = std::max(worst, std::fabs(out[i] - want[i]));
   CHECK(worst <= 1e-5);
+  // The completed command buffer's GPU time is counted, from its timestamps.
+  CHECK_EQ(backend.gpu_time().command_buffers, 1u);
+  CHECK(backend.gpu_time().nanos > 0);
   const struct {
     fake_metal::Fault fault;
     long code;
@@ -356,6 +348,7 @@ TEST(metal_failures_leave_the_call_to_pytorch_with_gpu_error) {
     fake_metal::clear_faults();
   }
   CHECK(backend.run_on_host(plan, ops).native());
+  CHECK_EQ(backend.gpu_time().command_buffers, 2u);  // failed ones are not
 }
 
 TEST(mps_operands_are_the_tensor_buffer_and_its_offset) {

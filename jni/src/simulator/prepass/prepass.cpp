@@ -320,7 +320,7 @@ int main(int argc, char** argv) {
   if (!out.empty() && out.back() != '\n') o << "\n";
   o << "void " << argv[3] << "() {\n";
   for (const Registration& r : registrations) {
-    o << "  ::msl::register_kernel(\"" << r.host_name << "\", [] { " << r.call << "(); }, \"" << path << "\");\n";
+    o << "  ::msl::register_kernel(\"" << r.host_name << "\", [] { " << r.call << "(); });\n";
   }
   o << "}\n";
   return o ? 0 : 1;

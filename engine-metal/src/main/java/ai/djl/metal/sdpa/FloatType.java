@@ -11,7 +11,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 /**
  * The floating-point types of SDPA inputs, with conversions done by libtorch.
  *
- * <p>DJL 0.35 cannot create or convert to bfloat16 itself ({@code NDArray.toType(BFLOAT16)} ends the
+ * <p>DJL (0.35 and 0.36) cannot create or convert to bfloat16 itself ({@code NDArray.toType(BFLOAT16)} ends the
  * JVM), and reports bfloat16 arrays as {@code UNKNOWN}: use {@link #of(NDArray)} and {@link
  * #cast(NDArray)} instead.
  */

@@ -7,9 +7,12 @@ import ai.djl.engine.Engine;
 import ai.djl.engine.EngineException;
 import ai.djl.metal.jni.MetalLibrary;
 
+import org.bytedeco.javacpp.Loader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -46,8 +49,12 @@ public final class SdpaRouter {
 
     private static final Logger logger = LoggerFactory.getLogger(SdpaRouter.class);
 
-    // Reachable for the life of the process: native code keeps a pointer to its thunk.
-    private static final NativeLogger LOG_SINK = new NativeLogger();
+    /** The JavaCPP platforms the build makes a native library for. */
+    private static final String[] BUILT_PLATFORMS = {"linux-x86_64", "macosx-arm64"};
+
+    // Reachable for the life of the process: native code keeps a pointer to its thunk. Made at start, where a
+    // missing native library can still be reported as such.
+    private static NativeLogger logSink;
 
     private static volatile State state;
 
@@ -122,10 +129,28 @@ public final class SdpaRouter {
             throw new EngineException(e.getMessage(), e);
         }
         // libtorch must be in the process before the native side looks for it.
-        Engine.getEngine("PyTorch");
+        Engine pytorch = Engine.getEngine("PyTorch");
         try {
             checkMirroredEnums();
-            MetalLibrary.setLogFunction(LOG_SINK, logger.isDebugEnabled());
+            if (logSink == null) {
+                logSink = new NativeLogger();
+            }
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
+            throw new EngineException(noLibrary(), e);
+        }
+        String torch = MetalLibrary.loadTorch();
+        if (!torch.isEmpty()) {
+            throw new EngineException(
+                    "Metal engine needs DJL 0.34 or later (libtorch 2.7 or later, with its C shim); this"
+                            + " process has DJL "
+                            + Engine.getDjlVersion()
+                            + " with libtorch "
+                            + pytorch.getVersion()
+                            + ": "
+                            + torch);
+        }
+        try {
+            MetalLibrary.setLogFunction(logSink, logger.isDebugEnabled());
             String why = MetalLibrary.selectBackend(request, cpuMinFlops);
             Backend backend = Backend.values()[MetalLibrary.activeBackend()];
             String error = MetalLibrary.startRouter(mode.ordinal());
@@ -144,6 +169,23 @@ public final class SdpaRouter {
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             throw new EngineException("Metal engine failed to start: " + e.getMessage(), e);
         }
+    }
+
+    /** Why the native library did not load: the platform, and the platforms this jar has a library for. */
+    private static String noLibrary() {
+        List<String> bundled = new ArrayList<>();
+        for (String platform : BUILT_PLATFORMS) {
+            String dir = "/ai/djl/metal/jni/" + platform + "/libjniMetalLibrary.";
+            if (SdpaRouter.class.getResource(dir + "so") != null
+                    || SdpaRouter.class.getResource(dir + "dylib") != null) {
+                bundled.add(platform);
+            }
+        }
+        return "Metal engine: no native library for this platform ("
+                + Loader.getPlatform()
+                + "); this jar has one for "
+                + (bundled.isEmpty() ? "no platform" : String.join(", ", bundled))
+                + ". DJL's other engines are not affected.";
     }
 
     /** The system property, else the environment variable {@code AI_DJL_METAL_...} of the same name. */

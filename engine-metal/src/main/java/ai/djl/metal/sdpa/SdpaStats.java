@@ -19,27 +19,31 @@ import java.util.Map;
  * from any thread; use {@link #since(SdpaStats)} to count what happened between two snapshots.
  *
  * <p>The snapshot also says what the active backend spent building kernels: Metal compiles each shader
- * library once per process and each pipeline (kernel plus function constants) once, at first use.
+ * library once per process and each pipeline (kernel plus function constants) once, at first use; and,
+ * for the Metal backend's CPU-tensor calls, the GPU time of their command buffers from the GPU's own
+ * timestamps (MPS-tensor calls are encoded on PyTorch's command buffers, timed by nobody).
  */
 public final class SdpaStats {
 
     /** Slots of the native counters after the per-reason ones. */
-    private static final int COMPILE_FIGURES = 5;
+    private static final int DEVICE_FIGURES = 7;
 
     private final Map<Backend, Long> nativeCalls;
     private final Map<FallbackReason, Long> fallbacks;
     private final Map<FallbackReason, Long> rejections;
-    private final long[] compile; // libraries, their nanoseconds, pipelines, their nanoseconds, failures
+    // libraries, their nanoseconds, pipelines, their nanoseconds, failures, GPU-timed command buffers, their
+    // GPU nanoseconds
+    private final long[] device;
 
     private SdpaStats(
             Map<Backend, Long> nativeCalls,
             Map<FallbackReason, Long> fallbacks,
             Map<FallbackReason, Long> rejections,
-            long[] compile) {
+            long[] device) {
         this.nativeCalls = Collections.unmodifiableMap(nativeCalls);
         this.fallbacks = Collections.unmodifiableMap(fallbacks);
         this.rejections = Collections.unmodifiableMap(rejections);
-        this.compile = compile;
+        this.device = device;
     }
 
     /**
@@ -51,7 +55,7 @@ public final class SdpaStats {
         SdpaRouter.start();
         int backends = MetalLibrary.backendCount();
         int reasons = MetalLibrary.reasonCount();
-        long[] raw = new long[backends + 2 * reasons + COMPILE_FIGURES];
+        long[] raw = new long[backends + 2 * reasons + DEVICE_FIGURES];
         MetalLibrary.stats(raw, raw.length);
         Map<Backend, Long> nativeCalls = new EnumMap<>(Backend.class);
         for (Backend b : Backend.values()) {
@@ -66,9 +70,9 @@ public final class SdpaStats {
             fallbacks.put(r, raw[backends + r.ordinal() + 1]);
             rejections.put(r, raw[backends + reasons + r.ordinal() + 1]);
         }
-        long[] compile = new long[COMPILE_FIGURES];
-        System.arraycopy(raw, backends + 2 * reasons, compile, 0, COMPILE_FIGURES);
-        return new SdpaStats(nativeCalls, fallbacks, rejections, compile);
+        long[] device = new long[DEVICE_FIGURES];
+        System.arraycopy(raw, backends + 2 * reasons, device, 0, DEVICE_FIGURES);
+        return new SdpaStats(nativeCalls, fallbacks, rejections, device);
     }
 
     /**
@@ -84,9 +88,9 @@ public final class SdpaStats {
         fallbacks.forEach((k, v) -> f.put(k, v - earlier.fallbacks.get(k)));
         Map<FallbackReason, Long> r = new EnumMap<>(FallbackReason.class);
         rejections.forEach((k, v) -> r.put(k, v - earlier.rejections.get(k)));
-        long[] c = new long[COMPILE_FIGURES];
-        for (int i = 0; i < COMPILE_FIGURES; ++i) {
-            c[i] = compile[i] - earlier.compile[i];
+        long[] c = new long[DEVICE_FIGURES];
+        for (int i = 0; i < DEVICE_FIGURES; ++i) {
+            c[i] = device[i] - earlier.device[i];
         }
         return new SdpaStats(n, f, r, c);
     }
@@ -181,7 +185,7 @@ public final class SdpaStats {
      * @return the number of libraries compiled
      */
     public long getShaderLibrariesCompiled() {
-        return compile[0];
+        return device[0];
     }
 
     /**
@@ -190,7 +194,7 @@ public final class SdpaStats {
      * @return the total compile time
      */
     public Duration getShaderCompileTime() {
-        return Duration.ofNanos(compile[1]);
+        return Duration.ofNanos(device[1]);
     }
 
     /**
@@ -199,7 +203,7 @@ public final class SdpaStats {
      * @return the number of pipelines built
      */
     public long getPipelinesBuilt() {
-        return compile[2];
+        return device[2];
     }
 
     /**
@@ -208,7 +212,7 @@ public final class SdpaStats {
      * @return the total build time
      */
     public Duration getPipelineBuildTime() {
-        return Duration.ofNanos(compile[3]);
+        return Duration.ofNanos(device[3]);
     }
 
     /**
@@ -218,7 +222,26 @@ public final class SdpaStats {
      * @return the number of failed builds
      */
     public long getKernelBuildFailures() {
-        return compile[4];
+        return device[4];
+    }
+
+    /**
+     * Returns the Metal command buffers whose GPU time was read: one per CPU-tensor call the Metal backend
+     * ran.
+     *
+     * @return the number of timed command buffers
+     */
+    public long getGpuTimedCommandBuffers() {
+        return device[5];
+    }
+
+    /**
+     * Returns the GPU time of those command buffers, from the GPU's start and end timestamps of each.
+     *
+     * @return the total GPU time
+     */
+    public Duration getGpuTime() {
+        return Duration.ofNanos(device[6]);
     }
 
     private static <K> long sum(Map<K, Long> counts) {

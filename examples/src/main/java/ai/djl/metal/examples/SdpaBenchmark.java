@@ -16,10 +16,8 @@ import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 
 import java.io.BufferedReader;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +27,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Interception overhead: the same workloads on DJL's plain PyTorch engine and on the Metal engine,
@@ -161,47 +158,31 @@ public final class SdpaBenchmark {
 
     /** A child JVM running one engine, serving bursts: "N" on stdin, nanoseconds per call on stdout. */
     private static final class Worker implements AutoCloseable {
-        private final Process process;
-        private final BufferedWriter in;
-        private final BufferedReader out;
+        private final ChildJvm child;
 
         Worker(String engine, String kind, String model) throws IOException {
-            List<String> cmd =
-                    List.of(
-                            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                            "-cp",
-                            System.getProperty("java.class.path"),
-                            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                            "-Dorg.slf4j.simpleLogger.log.ai.djl.metal.sdpa=error",
-                            // One intra-op thread: an idle child's spinning OpenMP pool would otherwise
-                            // steal the cores from the other child's burst.
-                            "-Dai.djl.pytorch.num_threads=1",
-                            SdpaBenchmark.class.getName(),
-                            "--worker",
-                            engine,
-                            kind,
-                            model);
-            process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
-            out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            child =
+                    new ChildJvm(
+                            List.of(
+                                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                                    "-Dorg.slf4j.simpleLogger.log.ai.djl.metal.sdpa=error",
+                                    // One intra-op thread: an idle child's spinning OpenMP pool would
+                                    // otherwise steal the cores from the other child's burst.
+                                    "-Dai.djl.pytorch.num_threads=1",
+                                    SdpaBenchmark.class.getName(),
+                                    "--worker",
+                                    engine,
+                                    kind,
+                                    model));
         }
 
         double run(long calls) throws IOException {
-            in.write(calls + "\n");
-            in.flush();
-            String line = out.readLine();
-            if (line == null) {
-                throw new IOException("benchmark worker ended early");
-            }
-            return Double.parseDouble(line);
+            return Double.parseDouble(child.request(Long.toString(calls), 600));
         }
 
         @Override
-        public void close() throws IOException, InterruptedException {
-            in.close();
-            if (!process.waitFor(1, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
-            }
+        public void close() {
+            child.close();
         }
     }
 
@@ -233,7 +214,7 @@ public final class SdpaBenchmark {
                 for (long i = 0; i < calls; ++i) {
                     predictor.predict(inputs).close();
                 }
-                System.out.println((threads.getCurrentThreadCpuTime() - t0) / (double) calls);
+                System.out.println(ChildJvm.REPLY + (threads.getCurrentThreadCpuTime() - t0) / (double) calls);
                 System.out.flush();
             }
         }

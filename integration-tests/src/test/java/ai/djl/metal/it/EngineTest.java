@@ -106,6 +106,13 @@ public class EngineTest {
                 metal.contains(
                         "ai.djl.metal.backend=metal: no Objective-C runtime in this process: Metal needs macOS"),
                 metal);
+        String noLibrary = probe("Metal", Map.of(), "-Dorg.bytedeco.javacpp.platform=linux-arm64");
+        Assert.assertTrue(
+                noLibrary.startsWith(
+                        "error=Metal engine: no native library for this platform (linux-arm64); this jar has"
+                                + " one for linux-x86_64, macosx-arm64. DJL's other engines are not affected."),
+                noLibrary);
+        Assert.assertTrue(noLibrary.endsWith("\npytorch=PyTorch"), noLibrary);
         String badFlops = probe("Metal", Map.of(), "-Dai.djl.metal.cpu_min_flops=-3");
         Assert.assertTrue(
                 badFlops.contains("ai.djl.metal.cpu_min_flops must be a number >= 0, not \"-3\""), badFlops);

@@ -3,6 +3,7 @@
  */
 package ai.djl.metal.it;
 
+import ai.djl.Device;
 import ai.djl.metal.it.util.Fixtures;
 import ai.djl.metal.it.util.ModelRun;
 import ai.djl.metal.it.util.Npy;
@@ -100,7 +101,8 @@ public class FixtureSdpaCaseTest {
             options.optAttnMask("bool".equals(c.mask) ? mask : type.cast(mask));
         }
         NDArray out = Attention.scaledDotProductAttention(q, k, v, options.build());
-        NDArray wide = FloatType.FLOAT64.cast(out);
+        // Widened on the CPU, MPS having no float64; moved as float32, DJL being unable to move bfloat16.
+        NDArray wide = FloatType.FLOAT64.cast(FloatType.FLOAT32.cast(out).toDevice(Device.cpu(), false));
         return new Npy.Data(wide.getDataType(), wide.getShape(), wide.toByteBuffer());
     }
 

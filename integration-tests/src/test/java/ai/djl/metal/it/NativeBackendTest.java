@@ -3,6 +3,7 @@
  */
 package ai.djl.metal.it;
 
+import ai.djl.metal.it.util.AppleGpu;
 import ai.djl.metal.it.util.ConcurrentForwards;
 import ai.djl.metal.it.util.Fixtures;
 import ai.djl.metal.it.util.ModelRun;
@@ -17,6 +18,7 @@ import ai.djl.metal.sdpa.SdpaStats;
 import ai.djl.ndarray.NDManager;
 
 import org.testng.Assert;
+import org.testng.annotations.BeforeClass;
 import org.testng.annotations.DataProvider;
 import org.testng.annotations.Test;
 
@@ -50,6 +52,11 @@ public class NativeBackendTest {
     private static Backend expected() {
         return Backend.valueOf(
                 System.getProperty(SdpaRouter.BACKEND_PROPERTY, "none").toUpperCase(Locale.ROOT));
+    }
+
+    @BeforeClass(groups = {"simulator-native", "metal-native"})
+    public void onAMacOnlyWithMetal() {
+        AppleGpu.skipOnMacWithoutMetal();
     }
 
     @Test(groups = {"simulator-native", "metal-native"})

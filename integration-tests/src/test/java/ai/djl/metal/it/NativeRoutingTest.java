@@ -6,6 +6,7 @@ package ai.djl.metal.it;
 import static ai.djl.metal.it.util.SdpaModule.qkv;
 import static ai.djl.metal.it.util.SdpaModule.shapes;
 
+import ai.djl.metal.it.util.AppleGpu;
 import ai.djl.metal.it.util.Fixtures;
 import ai.djl.metal.it.util.ModelRun;
 import ai.djl.metal.it.util.PlainPyTorch;
@@ -64,6 +65,7 @@ public class NativeRoutingTest {
 
     @BeforeClass
     public void computeReferences() throws IOException {
+        AppleGpu.skipOnMacWithoutMetal();
         Assert.assertEquals(
                 SdpaRouter.getBackend(),
                 Backend.valueOf(System.getProperty(SdpaRouter.BACKEND_PROPERTY).toUpperCase(Locale.ROOT)));

@@ -10,7 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Child JVM entry point for configuration tests: starts an engine and writes what happened to a file.
+ * Child JVM entry point for configuration tests: starts an engine, then DJL's PyTorch engine, and writes what
+ * happened to a file.
  *
  * <p>Arguments: the output file, then {@code default} (DJL's default engine) or an engine name.
  */
@@ -36,6 +37,12 @@ public final class EngineProbe {
                 sb.append(t.getMessage()).append(" | ");
             }
             report = sb.toString();
+        }
+        // Whatever happened to that engine, DJL's PyTorch engine must still start.
+        try {
+            report += "\npytorch=" + Engine.getEngine("PyTorch").getEngineName();
+        } catch (RuntimeException e) {
+            report += "\npytorch=" + e;
         }
         Files.writeString(Path.of(args[0]), report);
     }

@@ -69,7 +69,21 @@ public final class PlainPyTorch {
      */
     public static void runChild(List<String> command, Map<String, String> environment, Path dir)
             throws IOException {
-        String classPath = System.getProperty("java.class.path");
+        runChild(System.getProperty("java.class.path"), command, environment, dir);
+    }
+
+    /**
+     * Runs a main class in a child JVM with the given class path and waits for it.
+     *
+     * @param classPath the child's class path
+     * @param command the main class and its arguments
+     * @param environment added to the child's environment
+     * @param dir working directory; the child's output goes to {@code child.log} there
+     * @throws IOException if the child cannot start or exits with an error
+     */
+    public static void runChild(
+            String classPath, List<String> command, Map<String, String> environment, Path dir)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-cp");
