@@ -358,11 +358,17 @@ Id queue_command_buffer(Id self, Sel) {
   return autorelease(make<CommandBuffer>(false));
 }
 
+// The fake GPU's thread writes the status, so every read outside it takes the lock.
+NSUInteger status_of(CommandBuffer* cb) {
+  std::lock_guard<std::mutex> lock(cb->mutex);
+  return cb->status;
+}
+
 Id buffer_encoder(Id self, Sel) {
   auto* cb = as<CommandBuffer>(self, command_buffer_class(), "computeCommandEncoder");
   if (!cb) return nullptr;
   if (cb->open) violation("computeCommandEncoder while another encoder of the command buffer is not ended");
-  if (cb->status != 0) violation("computeCommandEncoder on a committed command buffer");
+  if (status_of(cb) != 0) violation("computeCommandEncoder on a committed command buffer");
   if (fires(Fault::kNoEncoder)) return nullptr;
   auto* e = make<Encoder>(cb);
   cb->open = e;
@@ -380,7 +386,7 @@ void buffer_commit(Id self, Sel) {
 void buffer_wait(Id self, Sel) {
   auto* cb = as<CommandBuffer>(self, command_buffer_class(), "-[MTLCommandBuffer waitUntilCompleted]");
   if (!cb) return;
-  if (cb->status < kStatusCommitted) {
+  if (status_of(cb) < kStatusCommitted) {
     violation("waitUntilCompleted on a command buffer that was never committed (waits forever)");
     return;
   }
@@ -389,9 +395,7 @@ void buffer_wait(Id self, Sel) {
 
 NSUInteger buffer_status(Id self, Sel) {
   auto* cb = as<CommandBuffer>(self, command_buffer_class(), "-[MTLCommandBuffer status]");
-  if (!cb) return 0;
-  std::lock_guard<std::mutex> lock(cb->mutex);
-  return cb->status;
+  return cb ? status_of(cb) : 0;
 }
 
 Id buffer_error(Id self, Sel) {
