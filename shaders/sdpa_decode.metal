@@ -1,18 +1,20 @@
-// Attention for a few query rows (decode, Lq <= 8): one pass over the keys, optionally split across
-// threadgroups for long key sequences, with a second kernel reducing the splits.
+// Attention for a few query rows (decode, Lq <= 8), optionally split across threadgroups for long key
+// sequences, with a second kernel reducing the splits.
 //
-// One threadgroup handles one query row of one (batch, head) over one contiguous range of keys. Its 4
-// simdgroups take every fourth key; each lane holds a strided slice of the head dim (lane, lane + 32, ...),
-// so a score is one simd_sum and the value update touches only the lane's slice. The simdgroups' online
-// softmax states are merged through threadgroup memory; with several splits the merged, unnormalised
-// state goes to a partials buffer for sdpa_decode_reduce. Masked keys are flags, never infinities (see
-// sdpa_common.h).
+// One threadgroup handles one key/value head over one contiguous range of keys, for the query rows of every
+// query head that reads that head (GQA): they are packed as row blocks of 8, (head in group) * len_q + row,
+// up to 32 rows per threadgroup (more rows take more threadgroups, each reading the keys and values again).
+// So each key and value row is read from device memory once per split, staged in threadgroup memory and
+// shared by the group, through the tiled body in sdpa_attend.h. With several splits the unnormalised state
+// goes to a partials buffer for sdpa_decode_reduce; else the rows are written divided by their sums. A
+// threadgroup that read a NaN or an infinity poisons its rows (NaN sums in partials) and, with SDPA_FC_FLAGS,
+// reports it in its flag.
 //
 // Template parameters: the element type T; DMAX, the head-dim capacity; EXACT, whether head_dim == DMAX
 // (fast variants for 64, 80, 96, 128 and 256, with constant bounds) or anything up to DMAX.
 #include <metal_stdlib>
 
-#include "sdpa_common.h"
+#include "sdpa_attend.h"
 #include "sdpa_params.h"
 
 using namespace metal;
@@ -21,6 +23,7 @@ constant bool has_mask [[function_constant(SDPA_FC_HAS_MASK)]];
 constant int mask_kind [[function_constant(SDPA_FC_MASK_KIND)]];
 constant bool is_causal [[function_constant(SDPA_FC_CAUSAL)]];
 constant bool split [[function_constant(SDPA_FC_SPLIT)]];
+constant bool report_flags [[function_constant(SDPA_FC_FLAGS)]];
 
 template <typename T, int DMAX, bool EXACT>
 [[kernel]] void sdpa_decode(const device T* q [[buffer(SDPA_BUFFER_Q)]],
@@ -30,118 +33,61 @@ template <typename T, int DMAX, bool EXACT>
                             device T* out [[buffer(SDPA_BUFFER_OUT)]],
                             constant SdpaParams& p [[buffer(SDPA_BUFFER_PARAMS)]],
                             device float* partials [[buffer(SDPA_BUFFER_PARTIALS), function_constant(split)]],
+                            device uint* flags [[buffer(SDPA_BUFFER_FLAGS), function_constant(report_flags)]],
                             uint3 group [[threadgroup_position_in_grid]],
+                            uint3 groups [[threadgroups_per_grid]],
+                            ushort tid [[thread_index_in_threadgroup]],
                             ushort sg [[simdgroup_index_in_threadgroup]],
                             ushort lane [[thread_index_in_simdgroup]]) {
-  constexpr int PER_LANE = (DMAX + 31) / 32;
-  constexpr int STRIDE = sdpa_partial_stride(DMAX);
-  threadgroup float states[SDPA_DECODE_SIMDGROUPS * STRIDE];
+  typedef typename sdpa_staged<T>::type M;
+  constexpr int SB = sizeof(M);
+  constexpr int BK = sdpa_prefill_block_k(DMAX, SB);
+  static_assert(DMAX % 8 == 0 && sdpa_attend_threadgroup_bytes(DMAX, SB, SDPA_DECODE_ROWS) <= 32768,
+                "tiles over 32 KB");
+
+  threadgroup M k_tile[BK * sdpa_prefill_k_stride(DMAX)];
+  threadgroup M v_tile[BK * sdpa_prefill_v_stride(DMAX)];
+  threadgroup float scores[SDPA_DECODE_ROWS * sdpa_prefill_s_stride(BK)];
+  threadgroup float staging[SDPA_SIMDGROUPS * 64];
+  threadgroup uint votes[SDPA_SIMDGROUPS];
 
   const int piece = group.x;
-  const int row = group.y;
-  const int b = group.z / p.heads_q;
-  const int h = group.z % p.heads_q;
-  const int head_dim = EXACT ? DMAX : p.head_dim;
-  const device T* qr = q + b * p.q_stride[0] + h * p.q_stride[1] + row * p.q_stride[2];
-  const device T* kh = k + b * p.k_stride[0] + (h / p.group) * p.k_stride[1];
-  const device T* vh = v + b * p.v_stride[0] + (h / p.group) * p.v_stride[1];
+  const int b = group.z / p.heads_kv;
+  const int kvh = group.z % p.heads_kv;
+  const SdpaDecodeRows rows = {kvh * p.group, int(group.y) * SDPA_DECODE_ROWS, p.len_q, p.group * p.len_q};
+  SdpaRange r;
+  r.b = b;
+  r.k_begin = piece * p.keys_per_split;
+  // Under top-left causal masking no row sees a key at or past len_q (the host launches no split beyond).
+  const int visible = is_causal ? min(p.len_k, p.len_q) : p.len_k;
+  r.k_end = min(visible, r.k_begin + p.keys_per_split);
+  r.causal_from = 0;
+  r.has_mask = has_mask;
+  r.mask_kind = mask_kind;
+  r.is_causal = is_causal;
+  r.align_k = false;
+  r.rows_valid = false;
 
-  float qv[PER_LANE];
-  float o[PER_LANE];
-  for (int j = 0; j < PER_LANE; ++j) {
-    const int d = lane + 32 * j;
-    qv[j] = d < head_dim ? float(qr[d]) : 0.0f;
-    o[j] = 0.0f;
+  simdgroup_float8x8 acc[1][DMAX / 8];
+  float row_max[1];
+  float row_sum[1];
+  bool bad = false;
+  sdpa_attend<T, DMAX, EXACT, 1, SDPA_SIMDGROUPS>(acc, row_max, row_sum, rows, q,
+                                                  k + b * p.k_stride[0] + kvh * p.k_stride[1],
+                                                  v + b * p.v_stride[0] + kvh * p.v_stride[1], mask, p, r, k_tile,
+                                                  v_tile, scores, staging, bad, tid, sg, lane);
+  const bool poisoned = sdpa_threadgroup_any<SDPA_SIMDGROUPS>(bad, votes, sg, lane);
+  if (report_flags && tid == 0) {
+    flags[(group.z * groups.y + group.y) * groups.x + group.x] = poisoned ? 1u : 0u;
   }
-
-  const int k_begin = piece * p.keys_per_split;
-  int k_end = min(p.len_k, k_begin + p.keys_per_split);
-  if (is_causal) {
-    k_end = min(k_end, row + 1);
-  }
-  float row_max = SDPA_LOWEST;
-  float row_sum = 0.0f;
-  for (int key = k_begin + sg; key < k_end; key += SDPA_DECODE_SIMDGROUPS) {
-    const device T* kr = kh + key * p.k_stride[2];
-    float dot = 0.0f;
-    for (int j = 0; j < PER_LANE; ++j) {
-      const int d = lane + 32 * j;
-      if (d < head_dim) {
-        dot += qv[j] * float(kr[d]);
-      }
-    }
-    float score = simd_sum(dot) * p.scale;
-    if (!sdpa_mask_score<T>(score, mask, p, b, h, row, key, has_mask, mask_kind, is_causal)) {
-      continue;
-    }
-    const float new_max = max(row_max, score);
-    const float correction = sdpa_weight(row_max, new_max);
-    const float w = sdpa_weight(score, new_max);
-    row_sum = row_sum * correction + w;
-    row_max = new_max;
-    const device T* vr = vh + key * p.v_stride[2];
-    for (int j = 0; j < PER_LANE; ++j) {
-      const int d = lane + 32 * j;
-      o[j] = o[j] * correction + (d < head_dim ? w * float(vr[d]) : 0.0f);
-    }
-  }
-
-  // Merge the simdgroups' states in simdgroup 0.
-  threadgroup float* mine = states + sg * STRIDE;
-  for (int j = 0; j < PER_LANE; ++j) {
-    const int d = lane + 32 * j;
-    if (d < DMAX) {
-      mine[d] = o[j];
-    }
-  }
-  if (lane == 0) {
-    mine[DMAX] = row_max;
-    mine[DMAX + 1] = row_sum;
-  }
-  threadgroup_barrier(mem_flags::mem_threadgroup);
-  if (sg != 0) {
+  if (!rows.valid(sg * 8)) {
     return;
-  }
-  float merged_max = SDPA_LOWEST;
-  for (int s = 0; s < SDPA_DECODE_SIMDGROUPS; ++s) {
-    merged_max = max(merged_max, states[s * STRIDE + DMAX]);
-  }
-  float merged_sum = 0.0f;
-  float acc[PER_LANE];
-  for (int j = 0; j < PER_LANE; ++j) {
-    acc[j] = 0.0f;
-  }
-  for (int s = 0; s < SDPA_DECODE_SIMDGROUPS; ++s) {
-    const float w = sdpa_weight(states[s * STRIDE + DMAX], merged_max);
-    merged_sum += states[s * STRIDE + DMAX + 1] * w;
-    for (int j = 0; j < PER_LANE; ++j) {
-      const int d = lane + 32 * j;
-      if (d < DMAX) {
-        acc[j] += states[s * STRIDE + d] * w;
-      }
-    }
   }
   if (split) {
-    device float* part = partials + ((long(group.z) * p.len_q + row) * p.splits + piece) * STRIDE;
-    for (int j = 0; j < PER_LANE; ++j) {
-      const int d = lane + 32 * j;
-      if (d < DMAX) {
-        part[d] = acc[j];
-      }
-    }
-    if (lane == 0) {
-      part[DMAX] = merged_max;
-      part[DMAX + 1] = merged_sum;
-    }
-    return;
-  }
-  const float inverse = merged_sum == 0.0f ? 0.0f : 1.0f / merged_sum;
-  device T* orow = out + b * p.o_stride[0] + h * p.o_stride[1] + row * p.o_stride[2];
-  for (int j = 0; j < PER_LANE; ++j) {
-    const int d = lane + 32 * j;
-    if (d < head_dim) {
-      orow[d] = T(acc[j] * inverse);
-    }
+    sdpa_write_partials<DMAX, 1>(acc, row_max, row_sum, rows, partials, p, b, piece,
+                                 EXACT ? DMAX / 8 : (p.head_dim + 7) / 8, poisoned, staging, sg, lane);
+  } else {
+    sdpa_write_rows<T, DMAX, EXACT, 1>(acc, row_sum, rows, out, p, b, false, poisoned, staging, sg, lane);
   }
 }
 
@@ -158,8 +104,10 @@ template <typename T, int DMAX>
   const int h = group.z % p.heads_q;
   const device float* parts = partials + (long(group.z) * p.len_q + row) * p.splits * STRIDE;
   float merged_max = SDPA_LOWEST;
+  bool poisoned = false;  // a split read a NaN or an infinity: its sum is NaN
   for (int s = 0; s < p.splits; ++s) {
     merged_max = max(merged_max, parts[s * STRIDE + DMAX]);
+    poisoned = poisoned || sdpa_non_finite(parts[s * STRIDE + DMAX + 1]);
   }
   float merged_sum = 0.0f;
   for (int s = 0; s < p.splits; ++s) {
@@ -172,7 +120,7 @@ template <typename T, int DMAX>
     for (int s = 0; s < p.splits; ++s) {
       acc += parts[s * STRIDE + d] * sdpa_weight(parts[s * STRIDE + DMAX], merged_max);
     }
-    orow[d] = T(acc * inverse);
+    orow[d] = poisoned ? sdpa_nan<T>() : T(acc * inverse);
   }
 }
 

@@ -38,6 +38,7 @@ struct SdpaParams {
 #define SDPA_BUFFER_OUT 4
 #define SDPA_BUFFER_PARAMS 5
 #define SDPA_BUFFER_PARTIALS 6  // decode with splits > 1: [batch, heads_q, len_q, splits, partial_stride]
+#define SDPA_BUFFER_FLAGS 7     // with SDPA_FC_FLAGS: one uint per threadgroup, nonzero if it read NaN or infinity
 
 // Function-constant indices.
 #define SDPA_FC_HAS_MASK 0
@@ -46,31 +47,45 @@ struct SdpaParams {
 #define SDPA_FC_ALIGN_Q 3       // len_q is a multiple of the query tile
 #define SDPA_FC_ALIGN_K 4       // len_k is a multiple of the key tile
 #define SDPA_FC_SPLIT 5         // decode writes partials for a second reduction pass
+#define SDPA_FC_FLAGS 6         // every threadgroup reports whether it read a NaN or an infinity
 
 #define SDPA_MASK_BOOL 0
 #define SDPA_MASK_ADD_FLOAT32 1
 #define SDPA_MASK_ADD_ELEMENT 2
 
-// Prefill: a threadgroup of 4 simdgroups owns 8 query rows each.
-#define SDPA_PREFILL_SIMDGROUPS 4
-#define SDPA_PREFILL_BLOCK_Q (8 * SDPA_PREFILL_SIMDGROUPS)
-
-// Keys per tile for a head-dim capacity: the float key/value tile plus the score tile stay under 32 KB.
-constexpr int sdpa_prefill_block_k(int dmax) { return dmax <= 64 ? 64 : dmax <= 128 ? 32 : 16; }
-
-// Threadgroup bytes of one prefill variant: key/value tile, score tile, one 8x8 staging tile per simdgroup.
-constexpr int sdpa_prefill_threadgroup_bytes(int dmax) {
-  return 4 * (sdpa_prefill_block_k(dmax) * dmax + SDPA_PREFILL_BLOCK_Q * sdpa_prefill_block_k(dmax) +
-              SDPA_PREFILL_SIMDGROUPS * 64);
-}
-
-// Decode (few query rows): a threadgroup of 4 simdgroups per query row and key split.
-#define SDPA_DECODE_SIMDGROUPS 4
+// Both kernels run threadgroups of 4 simdgroups, each owning row blocks of 8 query rows. Prefill gives a
+// simdgroup two blocks where their accumulators fit in registers (head dims up to 128), so that each key and
+// value block read from threadgroup memory serves 16 rows; decode packs the query rows of every query head
+// reading one key/value head into up to 4 blocks, so that the group shares one read of its keys and values.
+#define SDPA_SIMDGROUPS 4
+constexpr int sdpa_prefill_row_blocks(int dmax) { return dmax <= 128 ? 2 : 1; }
+constexpr int sdpa_prefill_block_q(int dmax) { return 8 * SDPA_SIMDGROUPS * sdpa_prefill_row_blocks(dmax); }
+#define SDPA_DECODE_ROWS (8 * SDPA_SIMDGROUPS)
 #define SDPA_DECODE_MAX_ROWS 8
 
-// Partial results of one split: head_dim accumulators, then the running max and sum.
-constexpr int sdpa_partial_stride(int dmax) { return dmax + 2; }
+// Bytes of one staged key/value element: half stays half; float stays float; bfloat is widened to float when
+// staged (GPUs before Apple9 have no bfloat matrix arithmetic).
+constexpr int sdpa_staged_bytes(int element_bytes, bool is_bfloat) { return is_bfloat ? 4 : element_bytes; }
 
-constexpr int sdpa_decode_threadgroup_bytes(int dmax) {
-  return 4 * SDPA_DECODE_SIMDGROUPS * sdpa_partial_stride(dmax);
+// Keys per tile: 16 where a staged row is at most 256 bytes, else 8 (the tiles then stay small enough for two
+// threadgroups per GPU core; shaders/README.md has the table).
+constexpr int sdpa_prefill_block_k(int dmax, int staged_bytes) { return dmax * staged_bytes <= 256 ? 16 : 8; }
+
+// Row strides, in elements, of the staged tiles, padded so that no 8x8 matrix load or store meets a bank
+// conflict (32 banks of 4 bytes; a matrix moves as two passes of 32 elements in row-major order): keys are
+// loaded transposed, which needs a stride of 4 mod 8; values, scores and probabilities row-major, which needs
+// 8 mod 16.
+constexpr int sdpa_prefill_k_stride(int dmax) { return dmax + 4; }
+constexpr int sdpa_prefill_v_stride(int dmax) { return dmax % 16 == 0 ? dmax + 8 : dmax; }
+constexpr int sdpa_prefill_s_stride(int block_k) { return block_k % 16 == 8 ? block_k : block_k + 8; }
+
+// Threadgroup bytes for `rows` query rows: staged keys and values, float scores (probabilities overwrite them
+// in place), one float 8x8 staging tile and one vote per simdgroup.
+constexpr int sdpa_attend_threadgroup_bytes(int dmax, int staged_bytes, int rows) {
+  return sdpa_prefill_block_k(dmax, staged_bytes) * (sdpa_prefill_k_stride(dmax) + sdpa_prefill_v_stride(dmax)) *
+             staged_bytes +
+         4 * rows * sdpa_prefill_s_stride(sdpa_prefill_block_k(dmax, staged_bytes)) + 4 * SDPA_SIMDGROUPS * 65;
 }
+
+// Partial results of one decode split: head_dim accumulators, then the running max and sum.
+constexpr int sdpa_partial_stride(int dmax) { return dmax + 2; }

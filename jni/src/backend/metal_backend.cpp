@@ -55,6 +55,8 @@ Verdict MetalBackend::support(const call::CallFacts& facts, kernel::AttentionGeo
   }
   const Reason r = kernel_support(facts, geometry);
   if (r != Reason::kNone) return r;
+  // Host memory is read back after the run anyway; on PyTorch's MPS stream nothing waits for the kernels.
+  geometry->report_non_finite = on_cpu;
   if (on_cpu && kernel::flops(*geometry) < settings_.cpu_min_flops) return Reason::kSmallCall;
   return {};
 }
@@ -85,8 +87,9 @@ Outcome MetalBackend::run(const call::SdpaCall& call, const call::CallFacts& fac
     // encoded after ours on the same stream, so it runs after our kernels have read and written them.
     verdict = run_on_mps_stream(plan, operands);
   } else {
-    std::vector<float> partials(plan.partials_bytes / sizeof(float));
-    verdict = run_on_host(plan, host_operands(facts, geometry, out, partials));
+    HostScratch scratch(plan);
+    verdict = run_on_host(plan, host_operands(facts, geometry, out, scratch));
+    if (verdict.native() && scratch.non_finite()) verdict = Reason::kNonFinite;
   }
   if (!verdict.native()) return {{}, std::move(verdict)};
   return {std::move(out.tensor), {}};

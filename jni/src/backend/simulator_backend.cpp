@@ -2,7 +2,6 @@
 
 #include <cstring>
 #include <utility>
-#include <vector>
 
 #include "backend/kernel_support.h"
 #include "backend/tensors.h"
@@ -13,7 +12,9 @@ namespace djl_metal::backend {
 
 call::Verdict SimulatorBackend::support(const call::CallFacts& facts, kernel::AttentionGeometry* geometry) {
   if (!all_on_device(facts, torch::shim().device_cpu)) return call::Reason::kDevice;
-  return kernel_support(facts, geometry);
+  const call::Verdict verdict = kernel_support(facts, geometry);
+  geometry->report_non_finite = true;
+  return verdict;
 }
 
 Outcome SimulatorBackend::run(const call::SdpaCall& call, const call::CallFacts& facts,
@@ -23,9 +24,10 @@ Outcome SimulatorBackend::run(const call::SdpaCall& call, const call::CallFacts&
   std::memset(out.info.data, 0xff, static_cast<size_t>(out.info.extent() * kernel::element_bytes(geometry.element)));
 
   const plan::Plan plan = plan::plan_attention(geometry, kernel_output_strides(out.info));
-  std::vector<float> partials(plan.partials_bytes / sizeof(float));
-  encoder::SimulatorEncoder encoder(host_operands(facts, geometry, out, partials));
+  HostScratch scratch(plan);
+  encoder::SimulatorEncoder encoder(host_operands(facts, geometry, out, scratch));
   encoder::encode_plan(plan, encoder);
+  if (scratch.non_finite()) return {{}, call::Reason::kNonFinite};
   return {std::move(out.tensor), {}};
 }
 

@@ -1,5 +1,6 @@
 #include "backend/tensors.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -51,8 +52,15 @@ plan::OutputStrides kernel_output_strides(const torch::TensorInfo& output) {
   return plan::kernel_output_strides(sizes, strides);
 }
 
+HostScratch::HostScratch(const plan::Plan& plan)
+    : partials(plan.partials_bytes / sizeof(float)), flags(plan.flags_bytes / sizeof(uint32_t)) {}
+
+bool HostScratch::non_finite() const {
+  return std::any_of(flags.begin(), flags.end(), [](uint32_t f) { return f != 0; });
+}
+
 encoder::HostOperands host_operands(const call::CallFacts& facts, const kernel::AttentionGeometry& geometry,
-                                    const Output& output, std::vector<float>& partials) {
+                                    const Output& output, HostScratch& scratch) {
   const int element = kernel::element_bytes(geometry.element);
   encoder::HostOperands operands;
   operands.query = host(facts.q, element);
@@ -60,7 +68,8 @@ encoder::HostOperands host_operands(const call::CallFacts& facts, const kernel::
   operands.value = host(facts.v, element);
   if (facts.mask) operands.mask = host(*facts.mask, kernel::mask_element_bytes(geometry.mask, geometry.element));
   operands.output = host(output.info, element);
-  if (!partials.empty()) operands.partials = {partials.data(), partials.size() * sizeof(float)};
+  if (!scratch.partials.empty()) operands.partials = {scratch.partials.data(), scratch.partials.size() * sizeof(float)};
+  if (!scratch.flags.empty()) operands.flags = {scratch.flags.data(), scratch.flags.size() * sizeof(uint32_t)};
   return operands;
 }
 

@@ -2,6 +2,7 @@
 // have, and, for CPU tensors, the host memory the kernels read and write in place.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "call/call.h"
@@ -25,8 +26,18 @@ Output allocate_output(const call::SdpaCall& call, const call::CallFacts& facts,
 // The output's strides as the kernels index them.
 plan::OutputStrides kernel_output_strides(const torch::TensorInfo& output);
 
-// The operands of a call on CPU tensors as host memory; `partials` is the plan's scratch (empty when unused).
+// A plan's scratch in host memory: the split decode's partials and the threadgroups' non-finite flags (each
+// empty when the plan has none).
+struct HostScratch {
+  explicit HostScratch(const plan::Plan& plan);
+  std::vector<float> partials;
+  std::vector<uint32_t> flags;
+  // Whether a threadgroup flagged a NaN or an infinity among the values it read.
+  bool non_finite() const;
+};
+
+// The operands of a call on CPU tensors as host memory, with the plan's scratch.
 encoder::HostOperands host_operands(const call::CallFacts& facts, const kernel::AttentionGeometry& geometry,
-                                    const Output& output, std::vector<float>& partials);
+                                    const Output& output, HostScratch& scratch);
 
 }  // namespace djl_metal::backend

@@ -21,6 +21,7 @@ const char* reason_id(Reason r) {
     case Reason::kKernelUnavailable: return "kernel_unavailable";
     case Reason::kGpuError: return "gpu_error";
     case Reason::kMpsUnavailable: return "mps_unavailable";
+    case Reason::kNonFinite: return "non_finite";
     case Reason::kCount: break;
   }
   return "unknown";
@@ -47,6 +48,8 @@ const char* reason_text(Reason r) {
     case Reason::kKernelUnavailable: return "the Metal kernel for this call failed to build or exceeds the device's limits";
     case Reason::kGpuError: return "Metal failed to run the call (a command buffer error, or an object Metal would not create)";
     case Reason::kMpsUnavailable: return "this libtorch lacks the functions that order work on its MPS stream";
+    case Reason::kNonFinite:
+      return "an input holds a NaN or an infinity (or an additive mask a NaN or +infinity), so PyTorch computes the call";
     case Reason::kCount: break;
   }
   return "unknown reason";

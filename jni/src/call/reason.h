@@ -25,6 +25,7 @@ enum class Reason : int {
   kKernelUnavailable,  // the kernel's library or pipeline failed to build, or exceeds the device's limits
   kGpuError,           // Metal failed to run the call (command buffer error, or an object it would not create)
   kMpsUnavailable,     // MPS tensors, but this libtorch lacks the functions that order work on its MPS stream
+  kNonFinite,          // the kernels read a NaN or an infinity: PyTorch computes the call, non-finite results included
   kCount
 };
 

@@ -36,6 +36,10 @@ void SimulatorEncoder::set_bytes(uint32_t index, const void* bytes, size_t lengt
 void SimulatorEncoder::dispatch(const plan::Size3& threadgroups, const plan::Size3& threads) {
   launch_.threadgroups = {threadgroups.x, threadgroups.y, threadgroups.z};
   launch_.threads_per_threadgroup = {threads.x, threads.y, threads.z};
+  if (counts_) {
+    counts_->emplace_back();
+    launch_.counters = &counts_->back();
+  }
   msl::run(launch_);
 }
 

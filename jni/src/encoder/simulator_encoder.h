@@ -12,7 +12,9 @@ namespace djl_metal::encoder {
 
 class SimulatorEncoder : public Encoder {
  public:
-  explicit SimulatorEncoder(const HostOperands& operands) : operands_(operands) {}
+  // With `counts`, every dispatch is counted (msl::Counters) and its counts appended there.
+  explicit SimulatorEncoder(const HostOperands& operands, std::vector<msl::Counters>* counts = nullptr)
+      : operands_(operands), counts_(counts) {}
   void set_pipeline(const plan::Dispatch& dispatch) override;
   void set_buffer(uint32_t index, plan::Operand operand) override;
   void set_bytes(uint32_t index, const void* bytes, size_t length) override;
@@ -23,6 +25,7 @@ class SimulatorEncoder : public Encoder {
 
  private:
   HostOperands operands_;
+  std::vector<msl::Counters>* counts_;
   msl::Launch launch_;
   std::deque<std::vector<unsigned char>> bytes_;  // setBytes copies, alive until the next pipeline
 };

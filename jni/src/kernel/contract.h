@@ -38,6 +38,9 @@ struct AttentionGeometry {
   bool is_causal = false;       // top-left aligned: query i sees keys j <= i
   double scale = 0.0;           // resolved: the call's scale or 1/sqrt(head_dim)
   OutputLayout output = OutputLayout::kContiguous;  // chosen by the router from PyTorch's kernel choice
+  // Each threadgroup reports in a flag whether it read a NaN or an infinity (SDPA_FC_FLAGS), for backends that
+  // read the flags after the run and hand such calls to PyTorch. The kernels poison those rows either way.
+  bool report_non_finite = false;
 };
 
 // Bytes of one element.

@@ -63,6 +63,7 @@ void add_mask_constants(const AttentionGeometry& g, std::vector<Constant>* const
   constants->push_back({SDPA_FC_HAS_MASK, true, has_mask});
   constants->push_back({SDPA_FC_MASK_KIND, false, kind});
   constants->push_back({SDPA_FC_CAUSAL, true, g.is_causal});
+  constants->push_back({SDPA_FC_FLAGS, true, g.report_non_finite});
 }
 
 std::vector<Binding> inputs(const AttentionGeometry& g) {
@@ -71,7 +72,12 @@ std::vector<Binding> inputs(const AttentionGeometry& g) {
                             {SDPA_BUFFER_V, Operand::kValue},
                             {SDPA_BUFFER_OUT, Operand::kOutput}};
   if (g.mask != MaskKind::kNone) b.push_back({SDPA_BUFFER_MASK, Operand::kMask});
+  if (g.report_non_finite) b.push_back({SDPA_BUFFER_FLAGS, Operand::kFlags});
   return b;
+}
+
+uint64_t flags_bytes(const AttentionGeometry& g, const Dispatch& d) {
+  return g.report_non_finite ? uint64_t{d.threadgroups.x} * d.threadgroups.y * d.threadgroups.z * sizeof(uint32_t) : 0;
 }
 
 uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
@@ -89,34 +95,51 @@ Variant variant(const char* kernel, const AttentionGeometry& g) {
   return {dmax, std::string(kernel) + "_" + element_name(g.element) + (exact ? "_d" : "_upto") + std::to_string(dmax)};
 }
 
+int staged_bytes(const AttentionGeometry& g) {
+  return sdpa_staged_bytes(element_bytes(g.element), g.element == Element::kBFloat16);
+}
+
 Plan prefill(const AttentionGeometry& g, const OutputStrides& out) {
   const Variant v = variant("sdpa_prefill", g);
   const int dmax = v.dmax;
+  const int block_q = sdpa_prefill_block_q(dmax);
   Dispatch d;
   d.library = "sdpa_prefill";
   d.kernel = v.name;
   add_mask_constants(g, &d.constants);
-  d.constants.push_back({SDPA_FC_ALIGN_Q, true, g.len_q % SDPA_PREFILL_BLOCK_Q == 0});
-  d.constants.push_back({SDPA_FC_ALIGN_K, true, g.len_k % sdpa_prefill_block_k(dmax) == 0});
+  d.constants.push_back({SDPA_FC_ALIGN_Q, true, g.len_q % block_q == 0});
+  d.constants.push_back({SDPA_FC_ALIGN_K, true, g.len_k % sdpa_prefill_block_k(dmax, staged_bytes(g)) == 0});
   d.buffers = inputs(g);
   d.params = params_of(g, out);
-  d.threadgroups = {u32((g.len_q + SDPA_PREFILL_BLOCK_Q - 1) / SDPA_PREFILL_BLOCK_Q), u32(g.heads_q), u32(g.batch)};
-  d.threads = {32 * SDPA_PREFILL_SIMDGROUPS, 1, 1};
-  d.threadgroup_bytes = sdpa_prefill_threadgroup_bytes(dmax);
+  d.threadgroups = {u32((g.len_q + block_q - 1) / block_q), u32(g.heads_q), u32(g.batch)};
+  d.threads = {32 * SDPA_SIMDGROUPS, 1, 1};
+  d.threadgroup_bytes = sdpa_attend_threadgroup_bytes(dmax, staged_bytes(g), block_q);
   Plan plan;
   plan.dispatches.push_back(d);
+  plan.flags_bytes = flags_bytes(g, d);
   return plan;
 }
 
-// Keys one decode threadgroup takes before the call is split across threadgroups.
-constexpr int64_t kKeysPerSplit = 256;
-constexpr int64_t kMaxSplits = 32;
-constexpr int64_t kSplitAbove = 512;
+// Decode splits: enough threadgroups for several waves of two per GPU core, each split at least a few tiles.
+constexpr int64_t kWaves = 4;
+constexpr int64_t kThreadgroupsPerCore = 2;
+constexpr int64_t kMinKeysPerSplit = 64;
+constexpr int64_t kMaxSplits = 64;
 
-Plan decode(const AttentionGeometry& g, const OutputStrides& out) {
+Plan decode(const AttentionGeometry& g, const OutputStrides& out, const DeviceShape& device) {
   const Variant v = variant("sdpa_decode", g);
   const int dmax = v.dmax;
-  const int64_t splits = g.len_k > kSplitAbove ? std::min(kMaxSplits, (g.len_k + kKeysPerSplit - 1) / kKeysPerSplit) : 1;
+  const int64_t group = g.heads_q / g.heads_kv;
+  const int64_t row_blocks = (group * g.len_q + SDPA_DECODE_ROWS - 1) / SDPA_DECODE_ROWS;
+  // Under top-left causal masking no query row sees a key at or past len_q: no split is launched there.
+  const int64_t visible = g.is_causal ? std::min(g.len_k, g.len_q) : g.len_k;
+  const int64_t others = g.batch * g.heads_kv * row_blocks;
+  const int64_t wanted = (kWaves * kThreadgroupsPerCore * device.gpu_cores + others - 1) / others;
+  const int64_t most = std::max<int64_t>(1, std::min(kMaxSplits, visible / kMinKeysPerSplit));
+  const int64_t count = std::clamp<int64_t>(wanted, 1, most);
+  const int64_t keys_per_split = std::max<int64_t>(1, (visible + count - 1) / count);
+  // Recounted, so that no split is left without keys.
+  const int64_t splits = std::max<int64_t>(1, (visible + keys_per_split - 1) / keys_per_split);
   Dispatch d;
   d.library = "sdpa_decode";
   d.kernel = v.name;
@@ -125,16 +148,17 @@ Plan decode(const AttentionGeometry& g, const OutputStrides& out) {
   d.buffers = inputs(g);
   d.params = params_of(g, out);
   d.params.splits = static_cast<sdpa_int>(splits);
-  d.params.keys_per_split = static_cast<sdpa_int>((g.len_k + splits - 1) / splits);
-  d.threadgroups = {u32(splits), u32(g.len_q), u32(g.batch * g.heads_q)};
-  d.threads = {32 * SDPA_DECODE_SIMDGROUPS, 1, 1};
-  d.threadgroup_bytes = sdpa_decode_threadgroup_bytes(dmax);
+  d.params.keys_per_split = static_cast<sdpa_int>(keys_per_split);
+  d.threadgroups = {u32(splits), u32(row_blocks), u32(g.batch * g.heads_kv)};
+  d.threads = {32 * SDPA_SIMDGROUPS, 1, 1};
+  d.threadgroup_bytes = sdpa_attend_threadgroup_bytes(dmax, staged_bytes(g), SDPA_DECODE_ROWS);
   Plan plan;
   if (splits > 1) {
     d.buffers.push_back({SDPA_BUFFER_PARTIALS, Operand::kPartials});
     plan.partials_bytes = static_cast<uint64_t>(g.batch * g.heads_q * g.len_q * splits) * sdpa_partial_stride(dmax) * 4;
   }
   plan.dispatches.push_back(d);
+  plan.flags_bytes = flags_bytes(g, d);
   if (splits > 1) {
     Dispatch r;
     r.library = d.library;
@@ -165,8 +189,8 @@ OutputStrides kernel_output_strides(const std::vector<int64_t>& sizes, const std
   }
 }
 
-Plan plan_attention(const kernel::AttentionGeometry& g, const OutputStrides& out) {
-  return g.len_q <= kDecodeMaxRows ? decode(g, out) : prefill(g, out);
+Plan plan_attention(const kernel::AttentionGeometry& g, const OutputStrides& out, const DeviceShape& device) {
+  return g.len_q <= kDecodeMaxRows ? decode(g, out, device) : prefill(g, out);
 }
 
 }  // namespace djl_metal::plan

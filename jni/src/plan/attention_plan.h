@@ -13,15 +13,15 @@
 namespace djl_metal::plan {
 
 // What a buffer binding refers to; each encoder maps operands to its own memory.
-enum class Operand { kQuery, kKey, kValue, kMask, kOutput, kPartials };
+enum class Operand { kQuery, kKey, kValue, kMask, kOutput, kPartials, kFlags };
 
-constexpr Operand kOperands[] = {Operand::kQuery, Operand::kKey,    Operand::kValue,
-                                 Operand::kMask,  Operand::kOutput, Operand::kPartials};
+constexpr Operand kOperands[] = {Operand::kQuery,  Operand::kKey,      Operand::kValue, Operand::kMask,
+                                 Operand::kOutput, Operand::kPartials, Operand::kFlags};
 
 // One T per operand: the memory or buffer an encoder binds for it.
 template <typename T>
 struct Operands {
-  T query{}, key{}, value{}, mask{}, output{}, partials{};
+  T query{}, key{}, value{}, mask{}, output{}, partials{}, flags{};
 
   T& operator[](Operand o) {
     switch (o) {
@@ -30,9 +30,10 @@ struct Operands {
       case Operand::kValue: return value;
       case Operand::kMask: return mask;
       case Operand::kOutput: return output;
-      case Operand::kPartials: break;
+      case Operand::kPartials: return partials;
+      case Operand::kFlags: break;
     }
-    return partials;
+    return flags;
   }
   const T& operator[](Operand o) const { return const_cast<Operands&>(*this)[o]; }
 };
@@ -69,6 +70,9 @@ struct Dispatch {
 struct Plan {
   std::vector<Dispatch> dispatches;  // in order; each may read what the previous ones wrote
   uint64_t partials_bytes = 0;       // scratch for Operand::kPartials, 0 if unused
+  // With geometry.report_non_finite: one uint32 per threadgroup of the first dispatch (Operand::kFlags), which
+  // the kernels set when the threadgroup read a NaN or an infinity.
+  uint64_t flags_bytes = 0;
 };
 
 // Output element strides (batch, head, row) as the kernels index them.
@@ -82,6 +86,13 @@ OutputStrides kernel_output_strides(const std::vector<int64_t>& sizes, const std
 // Query rows up to which the decode kernel is used.
 constexpr int64_t kDecodeMaxRows = SDPA_DECODE_MAX_ROWS;
 
-Plan plan_attention(const kernel::AttentionGeometry& g, const OutputStrides& out);
+// What a plan may know of the device besides the call.
+struct DeviceShape {
+  // GPU cores, which decode splits long key ranges to fill (several waves of threadgroups). Metal does not
+  // report it; 10 is the smallest current Apple silicon GPU (M2, M3 and M4; M1 has 8).
+  int gpu_cores = 10;
+};
+
+Plan plan_attention(const kernel::AttentionGeometry& g, const OutputStrides& out, const DeviceShape& device = {});
 
 }  // namespace djl_metal::plan

@@ -52,6 +52,29 @@ struct ThreadgroupBinding {
   size_t length = 0;
 };
 
+// What threadgroups did, counted while a launch runs with Launch::counters set (README: "Counters").
+struct Counts {
+  uint64_t mma = 0;                                  // 8x8x8 simdgroup matrix products
+  uint64_t threadgroup_read_bytes = 0, threadgroup_write_bytes = 0;  // matrix and ordinary accesses
+  uint64_t bank_conflicts = 0;                       // extra passes under the bank model
+  uint64_t matrix_bank_conflicts = 0;                // those of matrix loads and stores
+  uint64_t threadgroup_barriers = 0, simdgroup_barriers = 0;
+  uint64_t device_read_bytes = 0, device_write_bytes = 0;  // requested, every buffer but setBytes ones too
+
+  void add(const Counts& o);
+  void keep_max(const Counts& o);
+};
+
+// A launch's counts: in total, the most any one threadgroup did (field by field), and device bytes per buffer
+// index, requested and distinct (each byte once however often it was read or written).
+struct Counters {
+  Counts total, max_threadgroup;
+  uint64_t threadgroups = 0;
+  size_t threadgroup_memory_bytes = 0;  // the most any threadgroup used
+  uint64_t read_bytes[31] = {}, write_bytes[31] = {};
+  uint64_t distinct_read_bytes[31] = {}, distinct_write_bytes[31] = {};
+};
+
 struct Launch {
   std::string kernel;  // host name
   std::vector<FunctionConstant> constants;
@@ -60,6 +83,9 @@ struct Launch {
   Size3 threadgroups;              // grid, in threadgroups
   Size3 threads_per_threadgroup;   // at most 1024 in total
   unsigned workers = 0;            // OS threads; 0 = hardware concurrency
+  // Set to count what the kernel does. Only kernels built for counting (DJL_METAL_COUNTING, whose ordinary
+  // memory accesses are traced) count ordinary accesses; matrix operations and barriers count in any build.
+  Counters* counters = nullptr;
 };
 
 // Registers a kernel thunk under its host name (done by the code the pre-pass generates).

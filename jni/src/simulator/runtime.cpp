@@ -261,6 +261,7 @@ struct Fiber {
   int wait_line = 0;
   void* tsan_fiber = nullptr;
   void* asan_fake_stack = nullptr;
+  int counting_paused = 0;  // CountingPause depth: inside a matrix operation, which counts itself
 };
 
 struct Simdgroup {
@@ -271,10 +272,31 @@ struct Simdgroup {
   int32_t args[kSimdWidth];
 };
 
+// Which bytes of one buffer were read or written (counting only): a bit per byte, set by any thread.
+struct ByteSet {
+  explicit ByteSet(size_t bytes) : words((bytes + 63) / 64), bits(new std::atomic<uint64_t>[words]) {
+    for (size_t i = 0; i < words; ++i) bits[i].store(0, std::memory_order_relaxed);
+  }
+  void mark(size_t offset, size_t bytes) {
+    for (size_t i = offset; i < offset + bytes && i / 64 < words; ++i) {
+      bits[i / 64].fetch_or(uint64_t{1} << (i % 64), std::memory_order_relaxed);
+    }
+  }
+  uint64_t count() const {
+    uint64_t n = 0;
+    for (size_t i = 0; i < words; ++i) n += static_cast<uint64_t>(__builtin_popcountll(bits[i].load()));
+    return n;
+  }
+  size_t words;
+  std::unique_ptr<std::atomic<uint64_t>[]> bits;
+};
+
 struct LaunchState {
   const Launch* launch;
   void (*thunk)();
   std::vector<void*> buffers;                  // by index, null = unbound
+  std::vector<size_t> buffer_lengths;          // by index
+  std::vector<std::unique_ptr<ByteSet>> read_bytes, write_bytes;  // by index, when counting
   std::vector<const FunctionConstant*> constants;  // by index, null = undefined
   std::vector<size_t> threadgroup_lengths;     // by index, 0 = unbound
   size_t threadgroup_arguments_bytes = 0;
@@ -300,10 +322,77 @@ struct Group {
   void* scheduler_tsan = nullptr;
   const void* scheduler_stack = nullptr;
   size_t scheduler_stack_bytes = 0;
+  // Counting: this threadgroup's counts, device bytes requested per buffer index, and the threadgroup-memory
+  // accesses of each simdgroup since it last synchronised (lane, the lane's n-th access, 4-byte word), which
+  // the bank model pairs up by n.
+  bool counting = false;
+  Counts counts;
+  uint64_t read_by_buffer[31] = {}, write_by_buffer[31] = {};
+  struct Access {
+    uint32_t lane, step, word;
+  };
+  std::vector<std::vector<Access>> pending;
+  std::vector<uint32_t> steps;  // by fiber
 };
 
 thread_local Group* t_group = nullptr;
 thread_local Fiber* t_starting = nullptr;
+
+// Extra passes of one step of a simdgroup's threadgroup-memory accesses: 32 banks of 4 bytes, one word per
+// bank per pass, lanes reading the same word sharing it.
+uint64_t bank_conflicts(std::vector<uint32_t>& words) {
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  uint32_t per_bank[32] = {};
+  uint32_t worst = 0;
+  for (uint32_t w : words) worst = std::max(worst, ++per_bank[w % 32]);
+  return worst > 1 ? worst - 1 : 0;
+}
+
+// Settles a simdgroup's pending accesses into bank conflicts; its lanes start counting steps anew.
+void settle_accesses(Group& g, uint32_t simdgroup) {
+  std::vector<Group::Access>& pending = g.pending[simdgroup];
+  if (!pending.empty()) {
+    std::stable_sort(pending.begin(), pending.end(),
+                     [](const Group::Access& a, const Group::Access& b) { return a.step < b.step; });
+    std::vector<uint32_t> words;
+    for (size_t i = 0; i < pending.size();) {
+      words.clear();
+      size_t j = i;
+      for (; j < pending.size() && pending[j].step == pending[i].step; ++j) words.push_back(pending[j].word);
+      g.counts.bank_conflicts += bank_conflicts(words);
+      i = j;
+    }
+    pending.clear();
+  }
+  for (uint32_t l = 0; l < g.simdgroups[simdgroup].lanes; ++l) g.steps[simdgroup * kSimdWidth + l] = 0;
+}
+
+bool in_arena(const Group& g, const void* p) {
+  const unsigned char* a = static_cast<const unsigned char*>(p);
+  return a >= g.arena.data() && a < g.arena.data() + g.arena.size();
+}
+
+// The bound buffer holding an address, or -1.
+int buffer_of(const Group& g, const void* p, size_t* offset) {
+  const unsigned char* a = static_cast<const unsigned char*>(p);
+  const LaunchState& s = *g.state;
+  for (size_t i = 0; i < s.buffers.size(); ++i) {
+    const unsigned char* base = static_cast<const unsigned char*>(s.buffers[i]);
+    if (base && a >= base && a < base + s.buffer_lengths[i]) {
+      *offset = static_cast<size_t>(a - base);
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+void count_device(Group& g, int index, size_t offset, size_t bytes, bool store) {
+  (store ? g.counts.device_write_bytes : g.counts.device_read_bytes) += bytes;
+  (store ? g.write_by_buffer : g.read_by_buffer)[index] += bytes;
+  const LaunchState& s = *g.state;
+  (store ? s.write_bytes : s.read_bytes)[index]->mark(offset, bytes);
+}
 
 Group& group() {
   if (!t_group || !t_group->current) throw SimulatorError("MSL runtime function called outside a kernel");
@@ -488,6 +577,12 @@ __attribute__((noinline)) void run_group(Group& g, const std::vector<void*>& sta
     g.error.clear();
     g.barrier_arrived = 0;
     for (Simdgroup& s : g.simdgroups) s.arrived = 0;
+    g.counting = g.state->launch->counters != nullptr;
+    g.counts = Counts();
+    std::fill(std::begin(g.read_by_buffer), std::end(g.read_by_buffer), 0);
+    std::fill(std::begin(g.write_by_buffer), std::end(g.write_by_buffer), 0);
+    g.pending.assign(g.simdgroups.size(), {});
+    g.steps.assign(g.threads, 0);
   }
 #if defined(__SANITIZE_THREAD__)
   g.scheduler_tsan = __tsan_get_current_fiber();
@@ -544,6 +639,9 @@ __attribute__((noinline)) void run_group(Group& g, const std::vector<void*>& sta
 #if defined(__SANITIZE_THREAD__)
   for (Fiber& f : g.fibers) __tsan_destroy_fiber(f.tsan_fiber);
 #endif
+  if (g.counting) {
+    for (uint32_t s = 0; s < g.simdgroups.size(); ++s) settle_accesses(g, s);
+  }
   t_group = nullptr;
 }
 
@@ -578,8 +676,20 @@ void run(const Launch& launch) {
   for (const BufferBinding& b : launch.buffers) {
     if (b.index >= 31) throw SimulatorError(name + "buffer index " + std::to_string(b.index) + " (0..30 allowed)");
     if (!b.data) throw SimulatorError(name + "buffer " + std::to_string(b.index) + " is null");
-    if (state.buffers.size() <= b.index) state.buffers.resize(b.index + 1, nullptr);
+    if (state.buffers.size() <= b.index) {
+      state.buffers.resize(b.index + 1, nullptr);
+      state.buffer_lengths.resize(b.index + 1, 0);
+    }
     state.buffers[b.index] = b.data;
+    state.buffer_lengths[b.index] = b.length;
+  }
+  if (launch.counters) {
+    state.read_bytes.resize(state.buffers.size());
+    state.write_bytes.resize(state.buffers.size());
+    for (size_t i = 0; i < state.buffers.size(); ++i) {
+      state.read_bytes[i] = std::make_unique<ByteSet>(state.buffer_lengths[i]);
+      state.write_bytes[i] = std::make_unique<ByteSet>(state.buffer_lengths[i]);
+    }
   }
   for (const FunctionConstant& c : launch.constants) {
     if (state.constants.size() <= c.index) state.constants.resize(c.index + 1, nullptr);
@@ -602,6 +712,7 @@ void run(const Launch& launch) {
   std::atomic<bool> stop{false};
   std::mutex error_mutex;
   std::string first_error;
+  Counters counted;
 
   auto work = [&] {
     Group g;
@@ -628,6 +739,17 @@ void run(const Launch& launch) {
         g.position = {static_cast<uint32_t>(i % grid.x), static_cast<uint32_t>((i / grid.x) % grid.y),
                       static_cast<uint32_t>(i / (static_cast<uint64_t>(grid.x) * grid.y))};
         run_group(g, stacks);
+        if (g.counting) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          counted.total.add(g.counts);
+          counted.max_threadgroup.keep_max(g.counts);
+          ++counted.threadgroups;
+          counted.threadgroup_memory_bytes = std::max(counted.threadgroup_memory_bytes, g.used);
+          for (int b = 0; b < 31; ++b) {
+            counted.read_bytes[b] += g.read_by_buffer[b];
+            counted.write_bytes[b] += g.write_by_buffer[b];
+          }
+        }
         if (g.failed) {
           std::lock_guard<std::mutex> lock(error_mutex);
           if (first_error.empty()) {
@@ -649,6 +771,38 @@ void run(const Launch& launch) {
   work();
   for (std::thread& t : pool) t.join();
   if (!first_error.empty()) throw SimulatorError(first_error);
+  if (launch.counters) {
+    for (size_t i = 0; i < state.buffers.size(); ++i) {
+      if (!state.buffers[i]) continue;
+      counted.distinct_read_bytes[i] = state.read_bytes[i]->count();
+      counted.distinct_write_bytes[i] = state.write_bytes[i]->count();
+    }
+    *launch.counters = counted;
+  }
+}
+
+void Counts::add(const Counts& o) {
+  mma += o.mma;
+  threadgroup_read_bytes += o.threadgroup_read_bytes;
+  threadgroup_write_bytes += o.threadgroup_write_bytes;
+  bank_conflicts += o.bank_conflicts;
+  matrix_bank_conflicts += o.matrix_bank_conflicts;
+  threadgroup_barriers += o.threadgroup_barriers;
+  simdgroup_barriers += o.simdgroup_barriers;
+  device_read_bytes += o.device_read_bytes;
+  device_write_bytes += o.device_write_bytes;
+}
+
+void Counts::keep_max(const Counts& o) {
+  mma = std::max(mma, o.mma);
+  threadgroup_read_bytes = std::max(threadgroup_read_bytes, o.threadgroup_read_bytes);
+  threadgroup_write_bytes = std::max(threadgroup_write_bytes, o.threadgroup_write_bytes);
+  bank_conflicts = std::max(bank_conflicts, o.bank_conflicts);
+  matrix_bank_conflicts = std::max(matrix_bank_conflicts, o.matrix_bank_conflicts);
+  threadgroup_barriers = std::max(threadgroup_barriers, o.threadgroup_barriers);
+  simdgroup_barriers = std::max(simdgroup_barriers, o.simdgroup_barriers);
+  device_read_bytes = std::max(device_read_bytes, o.device_read_bytes);
+  device_write_bytes = std::max(device_write_bytes, o.device_write_bytes);
 }
 
 namespace rt {
@@ -811,6 +965,10 @@ void threadgroup_barrier(const char* file, int line) {
       f.wait = Wait::kNone;
       f.runnable = true;
     }
+    if (g.counting) {
+      ++g.counts.threadgroup_barriers;
+      for (uint32_t s = 0; s < g.simdgroups.size(); ++s) settle_accesses(g, s);
+    }
   }
   sync_acquire(&g.barrier_sync);
 }
@@ -860,6 +1018,10 @@ void simd_collective(const char* op, const char* file, int line, const void* val
   }
   compute(&sp->inputs[0][0], &sp->outputs[0][0], sp->args, sp->lanes, size);
   sp->arrived = 0;
+  if (gp->counting) {
+    if (std::strcmp(op, "simdgroup_barrier") == 0) ++gp->counts.simdgroup_barriers;
+    settle_accesses(*gp, fp->simdgroup);
+  }
   for (uint32_t l = 0; l < sp->lanes; ++l) {
     Fiber& f = gp->fibers[base + l];
     f.wait = Wait::kNone;
@@ -867,6 +1029,74 @@ void simd_collective(const char* op, const char* file, int line, const void* val
   }
   std::memcpy(result, sp->outputs[fp->lane], size);
   sync_release(sp);
+}
+
+bool counting() {
+  const Group* g = t_group;
+  return g && g->counting && g->current;
+}
+
+void count_mma() {
+  if (counting()) ++t_group->counts.mma;
+}
+
+void count_matrix(const void* base, size_t element_bytes, size_t elements_per_row, bool transpose, bool store) {
+  if (!counting()) return;
+  Group& g = *t_group;
+  const unsigned char* b = static_cast<const unsigned char*>(base);
+  auto element = [&](int k) {  // byte offset of element k of the 8x8 tile, row-major as loaded
+    const size_t r = static_cast<size_t>(k / 8), c = static_cast<size_t>(k % 8);
+    return (transpose ? c * elements_per_row + r : r * elements_per_row + c) * element_bytes;
+  };
+  if (in_arena(g, b)) {
+    (store ? g.counts.threadgroup_write_bytes : g.counts.threadgroup_read_bytes) += 64 * element_bytes;
+    // The model: the 64 elements move in two passes of 32, one element per lane, in row-major order.
+    std::vector<uint32_t> words;
+    for (int half = 0; half < 2; ++half) {
+      words.clear();
+      for (int k = 32 * half; k < 32 * half + 32; ++k) {
+        words.push_back(static_cast<uint32_t>((b - g.arena.data() + element(k)) / 4));
+      }
+      const uint64_t extra = bank_conflicts(words);
+      g.counts.bank_conflicts += extra;
+      g.counts.matrix_bank_conflicts += extra;
+    }
+    return;
+  }
+  for (int k = 0; k < 64; ++k) {
+    size_t offset;
+    const int index = buffer_of(g, b + element(k), &offset);
+    if (index >= 0) count_device(g, index, offset, element_bytes, store);
+  }
+}
+
+void count_access(const void* address, size_t bytes, bool store) {
+  if (!counting() || t_group->current->counting_paused) return;
+  Group& g = *t_group;
+  const unsigned char* a = static_cast<const unsigned char*>(address);
+  if (in_arena(g, a)) {
+    (store ? g.counts.threadgroup_write_bytes : g.counts.threadgroup_read_bytes) += bytes;
+    const Fiber& f = *g.current;
+    const uint32_t step = g.steps[f.index]++;
+    const size_t first = static_cast<size_t>(a - g.arena.data()) / 4;
+    const size_t last = (static_cast<size_t>(a - g.arena.data()) + bytes - 1) / 4;
+    for (size_t w = first; w <= last; ++w) {
+      g.pending[f.simdgroup].push_back({f.lane, step, static_cast<uint32_t>(w)});
+    }
+    return;
+  }
+  size_t offset;
+  const int index = buffer_of(g, a, &offset);
+  if (index >= 0) count_device(g, index, offset, bytes, store);
+}
+
+CountingPause::CountingPause() {
+  if (counting()) paused_ = &t_group->current->counting_paused;
+  if (paused_) ++*paused_;
+}
+
+CountingPause::~CountingPause() {
+  if (paused_) --*paused_;
 }
 
 }  // namespace rt

@@ -50,4 +50,25 @@ void simd_collective(const char* op, const char* file, int line, const void* val
 
 constexpr size_t kMaxCollectiveBytes = 64;
 
+// Counting (Launch::counters). The matrix operations report themselves once per simdgroup, from lane 0; the
+// kernels' ordinary loads and stores reach count_access through the compiler's trace callbacks
+// (counting_hooks.cpp), except inside a matrix operation, which pauses them.
+bool counting();
+void count_mma();
+void count_matrix(const void* base, size_t element_bytes, size_t elements_per_row, bool transpose, bool store);
+void count_access(const void* address, size_t bytes, bool store);
+
+// Pauses the running fiber's access tracing while it lives (only when counting: the pause belongs to the
+// fiber, since fibers of one OS thread interleave).
+class CountingPause {
+ public:
+  CountingPause();
+  ~CountingPause();
+  CountingPause(const CountingPause&) = delete;
+  CountingPause& operator=(const CountingPause&) = delete;
+
+ private:
+  int* paused_ = nullptr;
+};
+
 }  // namespace msl::rt

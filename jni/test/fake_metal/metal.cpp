@@ -274,8 +274,14 @@ NSUInteger static_threadgroup_memory(const std::string& kernel) {
   if (digits == std::string::npos || digits + 1 == kernel.size()) return 0;
   const int dmax = std::stoi(kernel.substr(digits + 1));
   if (kernel.rfind("sdpa_decode_reduce_", 0) == 0) return 0;
-  if (kernel.rfind("sdpa_prefill_", 0) == 0) return static_cast<NSUInteger>(sdpa_prefill_threadgroup_bytes(dmax));
-  if (kernel.rfind("sdpa_decode_", 0) == 0) return static_cast<NSUInteger>(sdpa_decode_threadgroup_bytes(dmax));
+  // half stays half when staged; float and bfloat (widened) take 4 bytes
+  const int staged = kernel.find("_half_") != std::string::npos ? 2 : 4;
+  if (kernel.rfind("sdpa_prefill_", 0) == 0) {
+    return static_cast<NSUInteger>(sdpa_attend_threadgroup_bytes(dmax, staged, sdpa_prefill_block_q(dmax)));
+  }
+  if (kernel.rfind("sdpa_decode_", 0) == 0) {
+    return static_cast<NSUInteger>(sdpa_attend_threadgroup_bytes(dmax, staged, SDPA_DECODE_ROWS));
+  }
   return 0;
 }
 

@@ -9,6 +9,7 @@
 // DJL_METAL_KERNEL_SWEEP=full: every pair of values of the sweep's parameters, plus 100 random combinations
 // (simulator encoder; on a real GPU, through both). DJL_METAL_KERNEL_SEED=N draws other inputs (failures name
 // the seed).
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +43,8 @@ namespace {
 
 enum class Layout { kContiguous, kTransposed, kCacheSlice };
 enum class MaskShape { kNone, kFull, kHeadsBroadcast, kRowBroadcast, kKeysOnly };
+// One non-finite value put at a random place of an input (the mask cases need an additive mask).
+enum class Bad { kNone, kQueryNaN, kKeyPosInf, kKeyNegInf, kValueNaN, kValueInf, kMaskNaN, kMaskPosInf };
 
 struct Case {
   int64_t batch = 1, heads_q = 1, heads_kv = 1, len_q = 1, len_k = 1, head_dim = 64;
@@ -55,18 +58,22 @@ struct Case {
   Layout layout = Layout::kContiguous;
   bool kv_batch_broadcast = false;
   bool output_like_query = true;  // [B, L, H, D] memory for a transposed query, as PyTorch's flash attention
+  bool flags = true;              // the threadgroups report non-finite reads (CPU-tensor backends); off on MPS
+  Bad bad = Bad::kNone;
 
   std::string describe() const {
     static const char* el[] = {"f32", "f16", "bf16"};
     static const char* mk[] = {"none", "bool", "add_f32", "add_el"};
     static const char* ms[] = {"", "full", "heads_bcast", "row_bcast", "keys_only"};
     static const char* ly[] = {"contiguous", "transposed", "cache_slice"};
+    static const char* bd[] = {"", " q_nan", " k_+inf", " k_-inf", " v_nan", " v_inf", " mask_nan", " mask_+inf"};
     std::ostringstream o;
     o << "B" << batch << " H" << heads_q << "/" << heads_kv << " Lq" << len_q << " Lk" << len_k << " D" << head_dim
       << " " << el[static_cast<int>(element)] << " mask=" << mk[static_cast<int>(mask)] << ms[static_cast<int>(mask_shape)]
       << (fully_masked_rows ? "+empty_rows" : "") << (lowest_masked ? "+lowest" : "") << (causal ? " causal" : "") << (scale != 0 ? " scale" : "") << " "
       << ly[static_cast<int>(layout)] << (kv_batch_broadcast ? " kv_bcast" : "")
-      << (output_like_query ? " out_like_query" : " out_contiguous");
+      << (output_like_query ? " out_like_query" : " out_contiguous") << (flags ? "" : " no_flags")
+      << bd[static_cast<int>(bad)];
     return o.str();
   }
 };
@@ -195,6 +202,35 @@ std::string run_case(const Case& c, Executor executor) {
     }
   }
 
+  // The non-finite value, at a random element the call reads.
+  if (c.bad != Bad::kNone) {
+    auto at = [&](int64_t n) { return std::uniform_int_distribution<int64_t>(0, n - 1)(rng); };
+    const float nan = std::nanf(""), inf = INFINITY;
+    const int64_t row_b = at(B), d = at(D);
+    switch (c.bad) {
+      case Bad::kQueryNaN:
+        store(q.data(), static_cast<size_t>(row_b * g.q_stride[0] + at(Hq) * g.q_stride[1] + at(Lq) * g.q_stride[2] + d), nan, c.element);
+        break;
+      case Bad::kKeyPosInf:
+      case Bad::kKeyNegInf:
+      case Bad::kValueNaN:
+      case Bad::kValueInf: {
+        const bool key = c.bad == Bad::kKeyPosInf || c.bad == Bad::kKeyNegInf;
+        const size_t i = static_cast<size_t>((c.kv_batch_broadcast ? 0 : row_b * kv_stride[0]) + at(Hk) * kv_stride[1] +
+                                             at(Lk) * kv_stride[2] + d);
+        store(key ? k.data() : v.data(), i, c.bad == Bad::kValueNaN ? nan : c.bad == Bad::kKeyNegInf ? -inf : inf, c.element);
+        break;
+      }
+      case Bad::kMaskNaN:
+      case Bad::kMaskPosInf:
+        store(mask.data(), static_cast<size_t>(at(static_cast<int64_t>(mask.size()) / element_bytes(c.mask == MaskKind::kAddElement ? c.element : Element::kFloat32))),
+              c.bad == Bad::kMaskNaN ? nan : inf, c.mask == MaskKind::kAddElement ? c.element : Element::kFloat32);
+        break;
+      case Bad::kNone: break;
+    }
+  }
+  g.report_non_finite = c.flags;
+
   const std::vector<int64_t> out_sizes = {B, Hq, Lq, D};
   const bool transposed_out = c.output_like_query && c.layout == Layout::kTransposed;
   const std::vector<int64_t> out_strides = transposed_out ? std::vector<int64_t>{Lq * Hq * D, D, Hq * D, 1}
@@ -205,6 +241,7 @@ std::string run_case(const Case& c, Executor executor) {
   const auto plan = djl_metal::plan::plan_attention(g, djl_metal::plan::kernel_output_strides(out_sizes, out_strides));
   std::vector<float> partials(plan.partials_bytes / 4);
   if (!partials.empty()) std::memset(partials.data(), 0xcd, partials.size() * 4);
+  std::vector<uint32_t> flags(plan.flags_bytes / 4, 0xcdcdcdcdu);  // poisoned: each must be written 0 or 1
   djl_metal::encoder::HostOperands ops;
   ops.query = {q.data(), q.size()};
   ops.key = {k.data(), k.size()};
@@ -212,6 +249,7 @@ std::string run_case(const Case& c, Executor executor) {
   if (!mask.empty()) ops.mask = {mask.data(), mask.size()};
   ops.output = {out.data(), out.size()};
   if (!partials.empty()) ops.partials = {partials.data(), partials.size() * 4};
+  if (!flags.empty()) ops.flags = {flags.data(), flags.size() * 4};
   if (executor == Executor::kSimulator) {
     djl_metal::encoder::SimulatorEncoder encoder(ops);
     djl_metal::encoder::encode_plan(plan, encoder);
@@ -225,20 +263,34 @@ std::string run_case(const Case& c, Executor executor) {
     if (!problems.empty()) return c.describe() + " on Metal:" + problems;
   }
 
+  const std::string where = c.describe() + " [" + plan.dispatches[0].kernel + (executor == Executor::kMetal ? " on Metal" : "") +
+                            ", seed " + std::to_string(seed()) + "]";
+  size_t flagged = 0;
+  for (uint32_t f : flags) {
+    if (f > 1) return where + ": a threadgroup's non-finite flag was not written";
+    flagged += f;
+  }
+  // Where the reference is non-finite, every element of the row must be, and some threadgroup must have said
+  // so; elsewhere a finite element must match it (a threadgroup that read the bad value may poison rows that
+  // did not need it; a value no row may see, past every row under causal masking, is not read at all).
   const std::vector<double> expected = reference::sdpa(g, q.data(), k.data(), v.data(), mask.data());
+  const bool any_non_finite = std::any_of(expected.begin(), expected.end(), [](double x) { return !std::isfinite(x); });
+  if (c.bad == Bad::kNone && flagged) return where + ": a threadgroup flagged a non-finite read in finite inputs";
+  if (any_non_finite && c.flags && !flagged) return where + ": no threadgroup flagged the non-finite input";
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t h = 0; h < Hq; ++h) {
       for (int64_t i = 0; i < Lq; ++i) {
+        const double* want_row = &expected[static_cast<size_t>(((b * Hq + h) * Lq + i) * D)];
+        const bool row_non_finite = std::any_of(want_row, want_row + D, [](double x) { return !std::isfinite(x); });
         for (int64_t d = 0; d < D; ++d) {
           const int64_t at = b * out_strides[0] + h * out_strides[1] + i * out_strides[2] + d;
           const double got = reference::load(out.data(), at, c.element);
-          const double want = expected[static_cast<size_t>(((b * Hq + h) * Lq + i) * D + d)];
+          const double want = want_row[d];
           const double error = std::fabs(got - want);
-          if (!(error <= tolerance(c.element))) {
+          const bool poisoned = c.bad != Bad::kNone && std::isnan(got);
+          if (row_non_finite ? std::isfinite(got) : !(error <= tolerance(c.element) || poisoned)) {
             std::ostringstream o;
-            o << c.describe() << " [" << plan.dispatches[0].kernel << (executor == Executor::kMetal ? " on Metal" : "")
-              << ", seed " << seed() << "]: out[" << b << "," << h << "," << i << ","
-              << d << "] = " << got << ", reference " << want;
+            o << where << ": out[" << b << "," << h << "," << i << "," << d << "] = " << got << ", reference " << want;
             return o.str();
           }
         }
@@ -358,6 +410,43 @@ TEST(decode_and_split_decode) {
   Case generic_split = make(2, 3, 1, 4, 900, 100, Element::kBFloat16);
   generic_split.causal = true;
   cases.insert(cases.end(), {two_rows, causal, split, split_masked, d80, d96_split, generic_split});
+  check_cases(cases);
+}
+
+TEST(non_finite_inputs_give_non_finite_rows_and_flags) {
+  std::vector<Case> cases;
+  const Bad kv[] = {Bad::kQueryNaN, Bad::kKeyPosInf, Bad::kKeyNegInf, Bad::kValueNaN, Bad::kValueInf};
+  const Element elements[] = {Element::kFloat32, Element::kFloat16, Element::kBFloat16};
+  for (int n = 0; n < 5; ++n) {
+    Case prefill = make(2, 4, 2, 40, 50, n % 2 ? 64 : 33, elements[n % 3]);
+    prefill.bad = kv[n];
+    prefill.causal = n % 2 == 0;
+    Case decode = make(1, 8, 2, 1 + n, 700, n % 2 ? 128 : 48, elements[(n + 1) % 3]);  // split decode
+    decode.bad = kv[n];
+    decode.causal = n == 4;
+    Case unflagged = decode;  // the MPS path: no flags, rows poisoned all the same
+    unflagged.flags = false;
+    cases.insert(cases.end(), {prefill, decode, unflagged});
+  }
+  for (Bad b : {Bad::kMaskNaN, Bad::kMaskPosInf}) {
+    for (MaskKind m : {MaskKind::kAddFloat32, MaskKind::kAddElement}) {
+      Case prefill = make(1, 2, 2, 30, 40, 64, m == MaskKind::kAddElement ? Element::kFloat16 : Element::kFloat32);
+      prefill.mask = m;
+      prefill.mask_shape = MaskShape::kFull;
+      prefill.fully_masked_rows = true;
+      prefill.bad = b;
+      Case decode = make(1, 4, 1, 2, 300, 64, Element::kBFloat16);
+      decode.mask = m;
+      decode.mask_shape = MaskShape::kKeysOnly;
+      decode.bad = b;
+      cases.insert(cases.end(), {prefill, decode});
+    }
+  }
+  // A NaN in a boolean mask's place cannot exist; -inf in an additive mask and the lowest value are covered
+  // by the mask cases above. Clean inputs must leave every flag at zero there, and here without flags.
+  Case clean = make(1, 2, 2, 20, 30, 64, Element::kFloat16);
+  clean.flags = false;
+  cases.push_back(clean);
   check_cases(cases);
 }
 

@@ -1,6 +1,10 @@
 // Independent float64 reference for scaled dot-product attention, written from PyTorch's definition and
 // sharing no code with the kernels: inputs are widened to double exactly, scores, softmax and the weighted
-// sum are computed in double, rows with no key to attend to give zeros (as PyTorch 2.5+ does).
+// sum are computed in double, rows with no key to attend to give zeros (as PyTorch 2.5+ does). NaN and
+// infinities propagate as IEEE arithmetic has them, through every key a row may see: a masked key's zero
+// weight times an infinite value is NaN, as in PyTorch; keys past a row under causal masking are not in its
+// sum (PyTorch's flash kernels never read them); a row whose scores are all NaN has no maximum and comes out
+// as zeros, as from PyTorch's CPU flash kernel.
 #pragma once
 
 #include <cmath>
@@ -90,6 +94,7 @@ inline std::vector<double> sdpa(const AttentionGeometry& g, const void* q, const
           sum += scores[j];
         }
         for (int64_t j = 0; j < g.len_k; ++j) {
+          if (g.is_causal && j > i) break;
           const double p = scores[j] / sum;
           for (int64_t d = 0; d < g.head_dim; ++d) o[d] += p * load(v, v_base + j * g.v_stride[2] + d, g.element);
         }

@@ -250,7 +250,7 @@ TEST(builds_are_logged_once_each_with_their_time_or_apples_text) {
   CHECK_EQ(lines.size(), 3u);
   if (lines.size() == 3) {
     CHECK_CONTAINS(lines[0], "0 Metal: compiled sdpa_prefill.metal in ");
-    CHECK_CONTAINS(lines[1], "0 Metal: built pipeline sdpa_prefill_float_d64|0=0|1=0|2=0|3=0|4=0 in ");
+    CHECK_CONTAINS(lines[1], "0 Metal: built pipeline sdpa_prefill_float_d64|0=0|1=0|2=0|6=0|3=0|4=0 in ");
     CHECK_CONTAINS(lines[2], "2 Metal: no shader source named sdpa_nonexistent");
     CHECK_CONTAINS(lines[2], "its kernels run on PyTorch for the rest of the process");
   }

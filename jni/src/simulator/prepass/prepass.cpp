@@ -257,9 +257,14 @@ int main(int argc, char** argv) {
       if (trim(m.substr(b, p - b)) != "") continue;  // `const threadgroup T* x = ...` and similar
       const size_t e = m.find(';', p);
       const std::string decl = trim(s.substr(p + 11, e - p - 11));
-      if (decl.find_first_of("=(,") != std::string::npos || is_consumed(p)) continue;
       const size_t bracket = decl.find('[');
       const std::string head = trim(decl.substr(0, bracket));
+      // Not a declaration of a variable (a parameter list, an initialiser, several names); array sizes may
+      // hold calls of constexpr functions.
+      if (head.find_first_of("=(,") != std::string::npos || decl.find_first_of("=,") != std::string::npos ||
+          is_consumed(p)) {
+        continue;
+      }
       size_t n = head.size();
       while (n > 0 && ident(head[n - 1])) --n;
       const std::string name = head.substr(n);

@@ -5,13 +5,16 @@ using namespace metal;
 constant bool use_offset [[function_constant(0)]];
 constant int offset_value [[function_constant(1)]];
 
-// Tree reduction of one threadgroup's elements in threadgroup memory.
+constexpr int elements_of(int threads) { return threads; }
+
+// Tree reduction of one threadgroup's elements in threadgroup memory (sized by a constexpr call, which the
+// pre-pass must keep as one array shared by the threadgroup).
 [[kernel]] void tg_reduce(const device float* in [[buffer(0)]],
                           device float* out [[buffer(1)]],
                           uint tid [[thread_index_in_threadgroup]],
                           uint3 group [[threadgroup_position_in_grid]],
                           uint threads [[threads_per_threadgroup]]) {
-  threadgroup float partial[256];
+  threadgroup float partial[elements_of(256)];
   partial[tid] = in[group.x * threads + tid];
   threadgroup_barrier(mem_flags::mem_threadgroup);
   for (uint stride = threads / 2; stride > 0; stride /= 2) {

@@ -46,7 +46,13 @@ public enum FallbackReason {
     /** Metal failed to run the call (a command buffer error, or an object Metal would not create). */
     GPU_ERROR,
     /** MPS tensors, but this libtorch lacks the functions that order work on its MPS stream. */
-    MPS_UNAVAILABLE;
+    MPS_UNAVAILABLE,
+    /**
+     * The kernels read a NaN or an infinity in query, key or value (or a NaN or +infinity in an additive mask):
+     * PyTorch computes the call, so its non-finite results are exactly PyTorch's. Only calls on CPU tensors are
+     * checked; see the README.
+     */
+    NON_FINITE;
 
     /**
      * Returns the identifier used in logs and by the native side.

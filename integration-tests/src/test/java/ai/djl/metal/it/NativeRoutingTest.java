@@ -162,6 +162,25 @@ public class NativeRoutingTest {
         SdpaModule nanScale = m("fallback_nan_scale", "float32");
         nanScale.scale = Double.NaN;
         add(nanScale, qkv(1, 2, 5, 7, 8), null, FallbackReason.SCALE);
+        // A NaN or an infinity that the kernels read: PyTorch computes the call (its NaN, or its zeros).
+        addNonFinite(m("fallback_nan_in_query", "float32"), qkv(1, 2, 37, 45, 64), null, 0, 2 * 37 * 64 - 5,
+                Float.NaN);
+        SdpaModule splitKey = m("fallback_inf_in_key_split_decode", "float16");
+        splitKey.enableGqa = true;
+        addNonFinite(splitKey, shapes(new long[] {1, 8, 1, 128}, new long[] {1, 2, 700, 128}), null, 1,
+                1000 * 128 + 3, Float.POSITIVE_INFINITY);
+        SdpaModule gqaValue = m("fallback_inf_in_value_gqa", "bfloat16");
+        gqaValue.enableGqa = true;
+        addNonFinite(gqaValue, shapes(new long[] {1, 8, 19, 64}, new long[] {1, 2, 23, 64}), null, 2, 64 * 30,
+                Float.NEGATIVE_INFINITY);
+        SdpaModule nanMask = m("fallback_nan_in_additive_mask", "float32");
+        nanMask.mask = Mask.FLOAT32;
+        addNonFinite(nanMask, qkv(1, 2, 17, 29, 96), in.additiveMask("nanm", none, 17, 29), 3, 29 * 4 + 7,
+                Float.NaN);
+        SdpaModule infMask = m("fallback_inf_in_same_dtype_mask", "float16");
+        infMask.mask = Mask.SAME_DTYPE;
+        addNonFinite(infMask, qkv(1, 2, 9, 70, 128), in.additiveMask("infm", none, 1, 2, 9, 70), 3, 70 * 11,
+                Float.POSITIVE_INFINITY);
         SdpaModule training = m("fallback_gradient", "float32");
         Case grad = add(training, qkv(1, 2, 5, 7, 8), null, FallbackReason.GRADIENT);
         grad.request.gradientWeights = in.normal("fallback_gradient.w", 1, 2, 5, 8);
@@ -200,6 +219,15 @@ public class NativeRoutingTest {
         Case c = new Case(module, request, reference, reason);
         cases.put(module.name, c);
         return c;
+    }
+
+    /** Adds a case whose input {@code input} (q, k, v, mask) has element {@code index} set to {@code value}. */
+    private void addNonFinite(SdpaModule module, long[][] shapes, Path mask, int input, long index, float value)
+            throws IOException {
+        List<Path> inputs = module.randomInputs(in, shapes, mask);
+        RandomInputs.withElement(inputs.get(input), index, value);
+        ModelRun.Request request = new ModelRun.Request(module.name, module.write(dir), inputs);
+        cases.put(module.name, new Case(module, request, request, FallbackReason.NON_FINITE));
     }
 
     @DataProvider(name = "cases")

@@ -100,6 +100,26 @@ public final class RandomInputs {
         return save(name, DataType.FLOAT32, s, b);
     }
 
+    /**
+     * Rewrites a float32 {@code .npy} file with one element, in flattened order, set to a value (a NaN or
+     * an infinity, for the non-finite cases).
+     *
+     * @param file a float32 file written by this class
+     * @param index the element
+     * @param value its new value
+     * @return the file
+     * @throws IOException if the file cannot be read or written
+     */
+    public static Path withElement(Path file, long index, float value) throws IOException {
+        Npy.Data data = Npy.read(file);
+        if (data.type != DataType.FLOAT32) {
+            throw new IllegalArgumentException(file + " is not float32");
+        }
+        data.bytes.order(ByteOrder.nativeOrder()).putFloat(Math.toIntExact(index * 4), value);
+        Npy.write(data, file);
+        return file;
+    }
+
     private static boolean contains(long[] values, long v) {
         for (long x : values) {
             if (x == v) {
