@@ -7,6 +7,7 @@
 #include "log/log.h"
 #include "router/override.h"
 #include "router/router.h"
+#include "router/scope.h"
 #include "router/stats.h"
 #include "torch/op.h"
 
@@ -62,6 +63,11 @@ int active_backend() {
   return static_cast<int>(b ? b->kind() : BackendKind::kNone);
 }
 
+bool active_backend_reads_mps() {
+  backend::NativeBackend* b = router::active_backend();
+  return b && b->reads_mps();
+}
+
 std::string start_router(int mode) {
   if (mode < 0 || mode > 2) throw std::invalid_argument("unknown SDPA mode " + std::to_string(mode));
   backend::NativeBackend* backend = router::active_backend();
@@ -70,6 +76,10 @@ std::string start_router(int mode) {
   const std::string error = torch::load_shim();
   return error.empty() ? router::install_override(backend && backend->reads_mps()) : error;
 }
+
+void enter_metal_scope() { router::enter_metal_scope(); }
+
+void exit_metal_scope() { router::exit_metal_scope(); }
 
 void set_log_function(LogFunction fn, bool debug) { log::set_sink(fn, debug); }
 

@@ -21,10 +21,17 @@ std::string select_backend(int request, double cpu_min_flops);
 // 0 none, 1 simulator, 2 metal.
 int active_backend();
 
+// Whether the active backend also runs SDPA calls on MPS tensors.
+bool active_backend_reads_mps();
+
 // Sets the router mode (0 auto, 1 native, 2 off) and, unless off, installs the libtorch override (for the MPS
 // dispatch keys too when the active backend reads MPS tensors).
 // Empty string on success, else why the override could not be installed.
 std::string start_router(int mode);
+
+// Around the forwards of engine "Metal"'s models on the calling thread (router/scope.h).
+void enter_metal_scope();
+void exit_metal_scope();
 
 void set_log_function(LogFunction fn, bool debug);
 

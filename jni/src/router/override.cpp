@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "router/router.h"
+#include "router/scope.h"
 
 namespace djl_metal::router {
 namespace {
@@ -18,7 +19,7 @@ void sdpa_kernel(torch::StableIValue* stack, uint64_t num_args, uint64_t num_out
                     " arguments and " + std::to_string(num_outputs) + " results; the Metal engine expects 8 and 1");
   }
   SdpaCall call = SdpaCall::take_from_stack(stack);
-  torch::Tensor out = route(call, kEntry);
+  torch::Tensor out = in_metal_scope() ? route(call, kEntry) : pass_through(call);
   stack[0] = static_cast<torch::StableIValue>(reinterpret_cast<uintptr_t>(out.release()));
 }
 

@@ -90,4 +90,11 @@ torch::Tensor route(const SdpaCall& call, Entry entry) {
   return pytorch_sdpa(call, facts);
 }
 
+torch::Tensor pass_through(const SdpaCall& call) {
+  const CallFacts facts = CallFacts::read(call);
+  const std::string error = validate(facts);
+  if (!error.empty()) throw SdpaError(error);
+  return pytorch_sdpa(call, facts);
+}
+
 }  // namespace djl_metal::router

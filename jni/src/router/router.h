@@ -28,4 +28,8 @@ backend::NativeBackend* active_backend();
 
 torch::Tensor route(const call::SdpaCall& call, Entry entry);
 
+// A call not made on behalf of engine "Metal" (router/scope.h): PyTorch's result, bitwise, uncounted; bad input
+// gets the same errors as in route().
+torch::Tensor pass_through(const call::SdpaCall& call);
+
 }  // namespace djl_metal::router

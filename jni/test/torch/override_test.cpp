@@ -3,10 +3,13 @@
 // including failing ones (run under AddressSanitizer + LeakSanitizer in the asan tree).
 #include <malloc.h>
 
+#include <thread>
+
 #include "bridge/bridge.h"
 #include "check.h"
 #include "router/override.h"
 #include "router/router.h"
+#include "router/scope.h"
 #include "torch/libtorch.h"
 
 using libtorch::bitwise_equal;
@@ -30,15 +33,57 @@ Inputs* inputs;
 Tensor* reference_masked;
 Tensor* reference_causal;
 
+// The thread works for engine "Metal" while it lives, as around a Metal model's forward.
+struct MetalScope {
+  MetalScope() { djl_metal::router::enter_metal_scope(); }
+  ~MetalScope() { djl_metal::router::exit_metal_scope(); }
+};
+
 }  // namespace
 
 TEST(override_results_are_bitwise_unhooked) {
+  MetalScope scope;
   const uint64_t before = routed_calls();
   Tensor masked = dispatcher_sdpa(inputs->q, inputs->k, inputs->v, &inputs->mask, 0.3, false);
   Tensor causal = dispatcher_sdpa(inputs->q, inputs->k, inputs->v, nullptr, std::nullopt, true);
   CHECK_EQ(routed_calls() - before, 2u);
   CHECK(bitwise_equal(masked, *reference_masked));
   CHECK(bitwise_equal(causal, *reference_causal));
+}
+
+TEST(calls_outside_the_metal_scope_pass_through_uncounted) {
+  // Another engine's model in the same process. In native mode with no backend every routed call is refused, so
+  // these must not be routed at all.
+  djl_metal::router::configure(djl_metal::router::Mode::kNative, nullptr);
+  const uint64_t before = routed_calls();
+  Tensor masked = dispatcher_sdpa(inputs->q, inputs->k, inputs->v, &inputs->mask, 0.3, false);
+  Tensor causal = dispatcher_sdpa(inputs->q, inputs->k, inputs->v, nullptr, std::nullopt, true);
+  CHECK_EQ(routed_calls() - before, 0u);
+  CHECK(bitwise_equal(masked, *reference_masked));
+  CHECK(bitwise_equal(causal, *reference_causal));
+  bool threw = false;
+  {
+    MetalScope scope;  // the same call for engine "Metal" is refused
+    try {
+      dispatcher_sdpa(inputs->q, inputs->k, inputs->v, nullptr, std::nullopt, true);
+    } catch (const djl_metal::torch::TorchError&) {
+      threw = true;
+    }
+  }
+  CHECK(threw);
+  djl_metal::router::configure(djl_metal::router::Mode::kAuto, nullptr);
+  // Scopes nest, and a thread's scope is its own.
+  {
+    MetalScope outer;
+    {
+      MetalScope inner;
+    }
+    CHECK(djl_metal::router::in_metal_scope());
+    bool other = true;
+    std::thread([&] { other = djl_metal::router::in_metal_scope(); }).join();
+    CHECK(!other);
+  }
+  CHECK(!djl_metal::router::in_metal_scope());
 }
 
 TEST(bridge_results_are_bitwise_unhooked) {
@@ -80,6 +125,8 @@ TEST(errors_are_reported_not_crashed) {
 
 TEST(no_heap_growth_over_many_calls) {
   auto run_all_paths = [] {
+    Tensor unrouted = dispatcher_sdpa(inputs->q, inputs->k, inputs->v, &inputs->mask, 0.3, false);
+    MetalScope scope;
     Tensor a = dispatcher_sdpa(inputs->q, inputs->k, inputs->v, &inputs->mask, 0.3, false);
     const int64_t out = djl_metal::bridge::scaled_dot_product_attention(
         handle_of(inputs->q), handle_of(inputs->k), handle_of(inputs->v), handle_of(inputs->mask), 0.0, true, false,

@@ -86,6 +86,14 @@ public final class MetalLibrary {
     public static native int activeBackend();
 
     /**
+     * Returns whether the active backend also runs SDPA calls on MPS tensors.
+     *
+     * @return whether MPS tensors are read
+     */
+    @Name("active_backend_reads_mps")
+    public static native boolean activeBackendReadsMps();
+
+    /**
      * Sets the router mode and installs the libtorch override unless the mode is off.
      *
      * @param mode 0 auto, 1 native, 2 off
@@ -93,6 +101,17 @@ public final class MetalLibrary {
      */
     @Name("start_router")
     public static native @StdString String startRouter(int mode);
+
+    /**
+     * Marks the calling thread as working for engine "Metal" until the matching {@link #exitMetalScope()}:
+     * only SDPA calls made inside are routed. Nestable.
+     */
+    @Name("enter_metal_scope")
+    public static native void enterMetalScope();
+
+    /** Ends the calling thread's innermost {@link #enterMetalScope()}. */
+    @Name("exit_metal_scope")
+    public static native void exitMetalScope();
 
     /**
      * Installs the log sink.

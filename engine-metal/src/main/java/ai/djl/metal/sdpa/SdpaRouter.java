@@ -78,6 +78,16 @@ public final class SdpaRouter {
     }
 
     /**
+     * Returns whether the router has started (the engine was created, or the router asked for), without
+     * starting it.
+     *
+     * @return whether it has started
+     */
+    static boolean isStarted() {
+        return state != null;
+    }
+
+    /**
      * Returns the configured mode.
      *
      * @return the mode
@@ -98,7 +108,17 @@ public final class SdpaRouter {
     }
 
     /**
-     * Returns whether the libtorch override is installed (every SDPA call in the process is routed).
+     * Returns whether the active backend also runs SDPA calls on MPS tensors.
+     *
+     * @return whether MPS tensors run natively when supported
+     */
+    public static boolean readsMps() {
+        start();
+        return state.readsMps;
+    }
+
+    /**
+     * Returns whether the libtorch override is installed (the SDPA calls of engine "Metal" are routed).
      *
      * @return whether the override is installed
      */
@@ -163,7 +183,7 @@ public final class SdpaRouter {
             }
             String status = describe(mode, backend, why, installed);
             logger.info("Metal engine: {}", status);
-            return new State(mode, backend, installed, status);
+            return new State(mode, backend, MetalLibrary.activeBackendReadsMps(), installed, status);
         } catch (EngineException e) {
             throw e;
         } catch (RuntimeException | UnsatisfiedLinkError e) {
@@ -259,12 +279,14 @@ public final class SdpaRouter {
     private static final class State {
         final SdpaMode mode;
         final Backend backend;
+        final boolean readsMps;
         final boolean overrideInstalled;
         final String status;
 
-        State(SdpaMode mode, Backend backend, boolean overrideInstalled, String status) {
+        State(SdpaMode mode, Backend backend, boolean readsMps, boolean overrideInstalled, String status) {
             this.mode = mode;
             this.backend = backend;
+            this.readsMps = readsMps;
             this.overrideInstalled = overrideInstalled;
             this.status = status;
         }

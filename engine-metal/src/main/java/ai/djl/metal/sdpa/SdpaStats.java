@@ -47,12 +47,15 @@ public final class SdpaStats {
     }
 
     /**
-     * Reads the counters now.
+     * Reads the counters now. Before the engine has started, every counter is zero: reading never starts it
+     * (nor loads its native library).
      *
      * @return the snapshot
      */
     public static SdpaStats snapshot() {
-        SdpaRouter.start();
+        if (!SdpaRouter.isStarted()) {
+            return zero();
+        }
         int backends = MetalLibrary.backendCount();
         int reasons = MetalLibrary.reasonCount();
         long[] raw = new long[backends + 2 * reasons + DEVICE_FIGURES];
@@ -73,6 +76,22 @@ public final class SdpaStats {
         long[] device = new long[DEVICE_FIGURES];
         System.arraycopy(raw, backends + 2 * reasons, device, 0, DEVICE_FIGURES);
         return new SdpaStats(nativeCalls, fallbacks, rejections, device);
+    }
+
+    private static SdpaStats zero() {
+        Map<Backend, Long> nativeCalls = new EnumMap<>(Backend.class);
+        for (Backend b : Backend.values()) {
+            if (b != Backend.NONE) {
+                nativeCalls.put(b, 0L);
+            }
+        }
+        Map<FallbackReason, Long> fallbacks = new EnumMap<>(FallbackReason.class);
+        Map<FallbackReason, Long> rejections = new EnumMap<>(FallbackReason.class);
+        for (FallbackReason r : FallbackReason.values()) {
+            fallbacks.put(r, 0L);
+            rejections.put(r, 0L);
+        }
+        return new SdpaStats(nativeCalls, fallbacks, rejections, new long[DEVICE_FIGURES]);
     }
 
     /**

@@ -6,10 +6,14 @@ package ai.djl.metal.it;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.metal.engine.MetalEngine;
+import ai.djl.metal.engine.MetalModel;
+import ai.djl.metal.it.util.AppleGpu;
 import ai.djl.metal.it.util.EngineProbe;
 import ai.djl.metal.it.util.PlainPyTorch;
 import ai.djl.metal.it.util.Workspace;
+import ai.djl.metal.sdpa.Backend;
 import ai.djl.metal.sdpa.SdpaMode;
+import ai.djl.metal.sdpa.SdpaRouter;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -39,7 +43,15 @@ public class EngineTest {
         Assert.assertTrue(metal instanceof MetalEngine);
         Assert.assertTrue(metal.getRank() > pytorch.getRank(), "Metal must never be chosen by rank");
         Assert.assertEquals(Engine.getDefaultEngineName(), "PyTorch");
-        Assert.assertEquals(metal.getVersion(), pytorch.getVersion());
+        Assert.assertTrue(
+                metal.getVersion().matches("\\d+\\.\\d+\\.\\d+(-SNAPSHOT)? \\(PyTorch \\Q"
+                        + pytorch.getVersion() + "\\E\\)"),
+                metal.getVersion());
+        Assert.assertEquals(((MetalEngine) metal).getPyTorchVersion(), pytorch.getVersion());
+        // PyTorch's own capabilities pass through; Metal is there only with the Metal backend.
+        boolean metalGpu = AppleGpu.isMac() && SdpaRouter.getBackend() == Backend.METAL;
+        Assert.assertEquals(metal.hasCapability(MetalEngine.CAPABILITY_METAL), metalGpu);
+        Assert.assertEquals(metal.hasCapability("MKL"), pytorch.hasCapability("MKL"));
         Assert.assertNull(metal.getAlternativeEngine());
         try (NDManager manager = metal.newBaseManager()) {
             Assert.assertTrue(manager instanceof PtNDManager);
@@ -48,6 +60,9 @@ public class EngineTest {
             Assert.assertEquals(a.add(a).sum().getFloat(), 12f);
         }
         try (Model model = metal.newModel("m", metal.defaultDevice())) {
+            Assert.assertTrue(model instanceof MetalModel, model.getClass().getName());
+            Assert.assertTrue(model.toString().startsWith("Metal engine "), model.toString());
+            // Arrays stay PyTorch's: the model's manager is the PyTorch engine's.
             Assert.assertEquals(model.getNDManager().getEngine().getEngineName(), "PyTorch");
         }
         Assert.assertTrue(metal.toString().contains("SDPA override installed"), metal.toString());
@@ -118,6 +133,9 @@ public class EngineTest {
                 badFlops.contains("ai.djl.metal.cpu_min_flops must be a number >= 0, not \"-3\""), badFlops);
         String off = probe("Metal", Map.of(), "-Dai.djl.metal.sdpa=off");
         Assert.assertTrue(off.contains("SDPA override off"), off);
+        // Reading the stats starts nothing: no native library, no override.
+        String stats = probe("stats", Map.of());
+        Assert.assertEquals(stats, "calls=0\nstarted=false");
     }
 
     /** The fake Metal (jni/test/fake_metal) to preload into a child JVM. */
