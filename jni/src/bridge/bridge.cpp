@@ -103,12 +103,13 @@ int64_t scaled_dot_product_attention(int64_t query, int64_t key, int64_t value, 
 int stats(int64_t* out, int capacity) {
   const router::StatsSnapshot s = router::stats_snapshot();
   const int backends = backend_count(), reasons = reason_count();
-  const int needed = backends + 2 * reasons + kDeviceStats;
+  const int needed = backends + 2 * reasons + 1 + kDeviceStats;
   if (!out || capacity < needed) throw std::invalid_argument("stats buffer needs " + std::to_string(needed) + " slots");
   int i = 0;
   for (int b = 0; b < backends; ++b) out[i++] = static_cast<int64_t>(s.native[b]);
   for (int r = 0; r < reasons; ++r) out[i++] = static_cast<int64_t>(s.fallback[r]);
   for (int r = 0; r < reasons; ++r) out[i++] = static_cast<int64_t>(s.rejected[r]);
+  out[i++] = static_cast<int64_t>(s.errors);
   backend::NativeBackend* b = router::active_backend();
   const backend::CompileStats c = b ? b->compile_stats() : backend::CompileStats{};
   const backend::GpuTime g = b ? b->gpu_time() : backend::GpuTime{};

@@ -107,7 +107,7 @@ PyTorchKernel pytorch_kernel(const SdpaCall& call, const CallFacts& facts) {
 
 namespace {
 
-// PyTorch's math kernel raises this itself, but its message would only reach standard error.
+// PyTorch's math kernel raises this itself; raised here with its words before any work (converting the mask).
 void check_math_causal_mask(const SdpaCall& call) {
   if (call.is_causal && call.attn_mask) {
     throw torch::TorchError(

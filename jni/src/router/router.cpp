@@ -55,7 +55,9 @@ Mode mode() { return g_mode.load(std::memory_order_relaxed); }
 
 NativeBackend* active_backend() { return g_backend.load(std::memory_order_relaxed); }
 
-torch::Tensor route(const SdpaCall& call, Entry entry) {
+namespace {
+
+torch::Tensor decide_and_run(const SdpaCall& call, Entry entry) {
   const CallFacts facts = CallFacts::read(call);
   const std::string error = validate(facts);
   if (!error.empty()) throw SdpaError(error);
@@ -78,16 +80,32 @@ torch::Tensor route(const SdpaCall& call, Entry entry) {
   }
   if (m == Mode::kNative) {
     count_rejected(verdict.reason);
-    throw SdpaError("scaled_dot_product_attention cannot run natively (ai.djl.metal.sdpa=native): " +
-                    with_detail(verdict) + "; call: " + facts.describe());
+    throw SdpaRefused("scaled_dot_product_attention cannot run natively (ai.djl.metal.sdpa=native): " +
+                      with_detail(verdict) + "; call: " + facts.describe());
   }
+  // Counted once PyTorch has computed it: a call that fails there is an error, not a fallback.
+  torch::Tensor out = pytorch_sdpa(call, facts);
   count_fallback(verdict.reason);
-  if (first_fallback(verdict.reason)) {
+  // No backend is the normal state of a machine without a GPU, said once at start (INFO), not a warning.
+  if (first_fallback(verdict.reason) && verdict.reason != Reason::kNoBackend) {
     log::write(log::Level::kWarn, "SDPA falls back to PyTorch: " + with_detail(verdict) + ", first seen for " +
                                       facts.describe() + ". Later calls for this reason are counted in the stats, not logged.");
   }
   log_call(facts, std::string("PyTorch [") + call::reason_id(verdict.reason) + "]");
-  return pytorch_sdpa(call, facts);
+  return out;
+}
+
+}  // namespace
+
+torch::Tensor route(const SdpaCall& call, Entry entry) {
+  try {
+    return decide_and_run(call, entry);
+  } catch (const SdpaRefused&) {
+    throw;  // counted as rejected
+  } catch (...) {
+    count_error();
+    throw;
+  }
 }
 
 torch::Tensor pass_through(const SdpaCall& call) {

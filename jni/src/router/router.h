@@ -21,6 +21,11 @@ struct SdpaError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A call that cannot run natively in native mode (counted as rejected, not as an error).
+struct SdpaRefused : SdpaError {
+  using SdpaError::SdpaError;
+};
+
 // Set once at engine start, before the override is installed. `backend` may be null and must outlive the process.
 void configure(Mode mode, backend::NativeBackend* backend);
 Mode mode();

@@ -11,6 +11,7 @@ constexpr int kReasons = static_cast<int>(Reason::kCount);
 std::atomic<uint64_t> g_native[kBackends];
 std::atomic<uint64_t> g_fallback[kReasons];
 std::atomic<uint64_t> g_rejected[kReasons];
+std::atomic<uint64_t> g_errors;
 std::atomic<bool> g_warned[kReasons];
 
 }  // namespace
@@ -21,6 +22,8 @@ void count_fallback(Reason reason) { g_fallback[static_cast<int>(reason)].fetch_
 
 void count_rejected(Reason reason) { g_rejected[static_cast<int>(reason)].fetch_add(1, std::memory_order_relaxed); }
 
+void count_error() { g_errors.fetch_add(1, std::memory_order_relaxed); }
+
 StatsSnapshot stats_snapshot() {
   StatsSnapshot s;
   for (int i = 0; i < kBackends; ++i) s.native[i] = g_native[i].load(std::memory_order_relaxed);
@@ -28,6 +31,7 @@ StatsSnapshot stats_snapshot() {
     s.fallback[i] = g_fallback[i].load(std::memory_order_relaxed);
     s.rejected[i] = g_rejected[i].load(std::memory_order_relaxed);
   }
+  s.errors = g_errors.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -15,11 +15,13 @@ struct StatsSnapshot {
   uint64_t native[static_cast<int>(BackendKind::kCount)] = {};   // by backend (kNone unused)
   uint64_t fallback[static_cast<int>(Reason::kCount)] = {};      // by reason (kNone unused)
   uint64_t rejected[static_cast<int>(Reason::kCount)] = {};      // native mode refused, by reason
+  uint64_t errors = 0;  // calls that raised: invalid input, or a failure inside libtorch or a backend
 };
 
 void count_native(BackendKind backend);
 void count_fallback(Reason reason);
 void count_rejected(Reason reason);
+void count_error();
 StatsSnapshot stats_snapshot();
 
 // True exactly once per reason per process: the first fallback for it, which gets a WARN line.

@@ -68,7 +68,8 @@ std::string validate(const call::CallFacts& f) {
     }
   }
   // PyTorch's dropout message; on its flash path PyTorch would instead say it does not support dropout > 0.
-  if (f.dropout_p < 0.0 || f.dropout_p > 1.0) {
+  // NaN too: PyTorch's SDPA would skip dropout for it (its test is dropout_p > 0) and compute a plausible result.
+  if (!(f.dropout_p >= 0.0 && f.dropout_p <= 1.0)) {
     return error("dropout probability has to be between 0 and 1, but got ", f.dropout_p);
   }
   if (f.mask) {

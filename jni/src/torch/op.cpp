@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "torch/error_capture.h"
+
 namespace djl_metal::torch {
 namespace {
 
@@ -106,14 +108,16 @@ OpCall& OpCall::none() {
 OpCall& OpCall::run(std::initializer_list<Result> results) {
   if (results.size() > kMaxResults) throw std::logic_error(std::string("too many results for ") + op_);
   const Shim& s = shim();
+  ErrorCapture capture;
   const ShimError err = s.call_dispatcher ? s.call_dispatcher(op_, overload_, stack_)
                                           : s.call_dispatcher_v2(op_, overload_, stack_, s.abi_version());
   // Whatever happened, libtorch has taken the arguments (handles and boxes).
   box_count_ = 0;
   for (size_t i = 0; i < arguments_; ++i) owned_tensor_[i] = false;
   if (err != 0) {
-    throw TorchError(std::string("libtorch failed in ") + op_ + (overload_[0] ? "." : "") + overload_ +
-                     " (its message was printed to standard error)");
+    const std::string message = capture.message();
+    throw TorchError(std::string("libtorch failed in ") + op_ + (overload_[0] ? "." : "") + overload_ + ": " +
+                     (message.empty() ? "no message" : message));
   }
   ran_ = true;
   result_count_ = 0;

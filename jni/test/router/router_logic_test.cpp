@@ -133,6 +133,8 @@ TEST(validate_rejects_with_pytorch_wording) {
   CHECK_EQ(validate(dropout), "dropout probability has to be between 0 and 1, but got 1.5");
   dropout.dropout_p = -0.5;
   CHECK_EQ(validate(dropout), "dropout probability has to be between 0 and 1, but got -0.5");
+  dropout.dropout_p = std::nan("");
+  CHECK_EQ(validate(dropout), "dropout probability has to be between 0 and 1, but got nan");
 }
 
 TEST(validate_never_divides_by_zero_heads) {

@@ -113,12 +113,15 @@ TEST(errors_are_reported_not_crashed) {
     CHECK_CONTAINS(e.what(), "key is null");
   }
   CHECK(threw);
-  // Through the dispatcher libtorch reports the kernel's exception as a failed call.
+  // Through the dispatcher libtorch reports the kernel's exception as a failed call, with its message, which
+  // its C shim prints and the call captures (nothing reaches standard error).
   threw = false;
   try {
     dispatcher_sdpa(inputs->q, inputs->bad_k, inputs->v, nullptr, 0.5, false);
-  } catch (const djl_metal::torch::TorchError&) {
+  } catch (const djl_metal::torch::TorchError& e) {
     threw = true;
+    CHECK_CONTAINS(e.what(), "libtorch failed in aten::scaled_dot_product_attention: ");
+    CHECK_CONTAINS(e.what(), "same head dimension");
   }
   CHECK(threw);
 }

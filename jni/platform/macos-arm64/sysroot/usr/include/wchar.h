@@ -6,10 +6,14 @@
 #include <time.h>
 
 typedef int wint_t;
+/* Named as Apple's <sys/_types.h> names it: C++ mangles mbstate_t by this name (fpos<__mbstate_t> in libc++'s
+   exported symbols, such as basic_streambuf<char>::seekpos). */
 typedef union {
   char __mbstate8[128];
   long long _mbstateL;
-} mbstate_t;
+} __mbstate_t;
+typedef __mbstate_t __darwin_mbstate_t;
+typedef __darwin_mbstate_t mbstate_t;
 #define WEOF ((wint_t)-1)
 
 __DJL_BEGIN_DECLS

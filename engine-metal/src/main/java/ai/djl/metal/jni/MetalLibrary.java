@@ -151,8 +151,9 @@ public final class MetalLibrary {
     /**
      * Reads the routing counters.
      *
-     * @param out receives [native by backend][fallback by reason][rejected by reason][shader libraries
-     *     compiled, their nanoseconds, pipelines built, their nanoseconds, build failures]
+     * @param out receives [native by backend][fallback by reason][rejected by reason][errors][shader
+     *     libraries compiled, their nanoseconds, pipelines built, their nanoseconds, build failures, GPU-timed
+     *     command buffers, their GPU nanoseconds]
      * @param capacity the length of {@code out}
      * @return the number of values written
      */

@@ -33,8 +33,8 @@ import java.util.Locale;
  * </ul>
  *
  * <p>Logging (logger {@code ai.djl.metal.sdpa.SdpaRouter}): one INFO line at start naming the active
- * backend and why; one WARN line the first time each fallback reason occurs; one DEBUG line per call when
- * DEBUG is enabled at engine start.
+ * backend and why; one WARN line the first time each fallback reason occurs, but for {@code no_backend},
+ * which the INFO line has said; one DEBUG line per call when DEBUG is enabled at engine start.
  */
 public final class SdpaRouter {
 

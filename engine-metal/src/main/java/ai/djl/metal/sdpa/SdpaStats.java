@@ -31,6 +31,7 @@ public final class SdpaStats {
     private final Map<Backend, Long> nativeCalls;
     private final Map<FallbackReason, Long> fallbacks;
     private final Map<FallbackReason, Long> rejections;
+    private final long errors;
     // libraries, their nanoseconds, pipelines, their nanoseconds, failures, GPU-timed command buffers, their
     // GPU nanoseconds
     private final long[] device;
@@ -39,10 +40,12 @@ public final class SdpaStats {
             Map<Backend, Long> nativeCalls,
             Map<FallbackReason, Long> fallbacks,
             Map<FallbackReason, Long> rejections,
+            long errors,
             long[] device) {
         this.nativeCalls = Collections.unmodifiableMap(nativeCalls);
         this.fallbacks = Collections.unmodifiableMap(fallbacks);
         this.rejections = Collections.unmodifiableMap(rejections);
+        this.errors = errors;
         this.device = device;
     }
 
@@ -58,7 +61,7 @@ public final class SdpaStats {
         }
         int backends = MetalLibrary.backendCount();
         int reasons = MetalLibrary.reasonCount();
-        long[] raw = new long[backends + 2 * reasons + DEVICE_FIGURES];
+        long[] raw = new long[backends + 2 * reasons + 1 + DEVICE_FIGURES];
         MetalLibrary.stats(raw, raw.length);
         Map<Backend, Long> nativeCalls = new EnumMap<>(Backend.class);
         for (Backend b : Backend.values()) {
@@ -73,9 +76,10 @@ public final class SdpaStats {
             fallbacks.put(r, raw[backends + r.ordinal() + 1]);
             rejections.put(r, raw[backends + reasons + r.ordinal() + 1]);
         }
+        long errors = raw[backends + 2 * reasons];
         long[] device = new long[DEVICE_FIGURES];
-        System.arraycopy(raw, backends + 2 * reasons, device, 0, DEVICE_FIGURES);
-        return new SdpaStats(nativeCalls, fallbacks, rejections, device);
+        System.arraycopy(raw, backends + 2 * reasons + 1, device, 0, DEVICE_FIGURES);
+        return new SdpaStats(nativeCalls, fallbacks, rejections, errors, device);
     }
 
     private static SdpaStats zero() {
@@ -91,7 +95,7 @@ public final class SdpaStats {
             fallbacks.put(r, 0L);
             rejections.put(r, 0L);
         }
-        return new SdpaStats(nativeCalls, fallbacks, rejections, new long[DEVICE_FIGURES]);
+        return new SdpaStats(nativeCalls, fallbacks, rejections, 0, new long[DEVICE_FIGURES]);
     }
 
     /**
@@ -111,16 +115,26 @@ public final class SdpaStats {
         for (int i = 0; i < DEVICE_FIGURES; ++i) {
             c[i] = device[i] - earlier.device[i];
         }
-        return new SdpaStats(n, f, r, c);
+        return new SdpaStats(n, f, r, errors - earlier.errors, c);
     }
 
     /**
-     * Returns every call the router saw: native, fallen back and rejected.
+     * Returns every call the router saw for engine "Metal": native, fallen back, rejected and failed.
      *
-     * @return the number of intercepted calls
+     * @return the number of routed calls
      */
     public long getTotalCalls() {
-        return getNativeCalls() + getFallbackCalls() + getRejectedCalls();
+        return getNativeCalls() + getFallbackCalls() + getRejectedCalls() + getErrorCalls();
+    }
+
+    /**
+     * Returns the calls that raised an error: invalid input (PyTorch's message or a clearer one), or a
+     * failure inside libtorch or a native backend. Such calls are not counted as fallbacks.
+     *
+     * @return the number of failed calls
+     */
+    public long getErrorCalls() {
+        return errors;
     }
 
     /**
@@ -196,6 +210,15 @@ public final class SdpaStats {
      */
     public Map<FallbackReason, Long> getFallbackCallsByReason() {
         return fallbacks;
+    }
+
+    /**
+     * Returns the calls refused in native mode, by reason.
+     *
+     * @return an unmodifiable map with every reason
+     */
+    public Map<FallbackReason, Long> getRejectedCallsByReason() {
+        return rejections;
     }
 
     /**
@@ -278,6 +301,9 @@ public final class SdpaStats {
         if (getRejectedCalls() > 0) {
             sb.append("; rejected ").append(getRejectedCalls());
             rejections.forEach((k, v) -> append(sb, k.id(), v));
+        }
+        if (errors > 0) {
+            sb.append("; errors ").append(errors);
         }
         sb.append(')');
         if (getShaderLibrariesCompiled() > 0 || getPipelinesBuilt() > 0 || getKernelBuildFailures() > 0) {

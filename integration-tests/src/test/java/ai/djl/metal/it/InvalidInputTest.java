@@ -103,6 +103,11 @@ public class InvalidInputTest {
                     () ->
                             Attention.scaledDotProductAttention(
                                     q, k, k, AttentionOptions.builder().optDropoutP(1.5).build()));
+            expectError(
+                    "dropout probability has to be between 0 and 1, but got nan",
+                    () ->
+                            Attention.scaledDotProductAttention(
+                                    q, k, k, AttentionOptions.builder().optDropoutP(Double.NaN).build()));
             // PyTorch itself dies of SIGFPE here.
             expectError(
                     "having no heads for the 4 heads of query",
@@ -111,7 +116,10 @@ public class InvalidInputTest {
                         Attention.scaledDotProductAttention(
                                 q, kv, kv, AttentionOptions.builder().optEnableGqa(true).build());
                     });
-            Assert.assertEquals(SdpaStats.snapshot().since(before).getTotalCalls(), 0);
+            // Each call above raised: counted as an error, never as a fallback or a native call.
+            SdpaStats delta = SdpaStats.snapshot().since(before);
+            Assert.assertEquals(delta.getErrorCalls(), 12, delta.toString());
+            Assert.assertEquals(delta.getTotalCalls(), 12, delta.toString());
 
             Assert.expectThrows(
                     IllegalArgumentException.class,

@@ -3,11 +3,13 @@
  */
 package ai.djl.metal.it;
 
+import ai.djl.metal.it.util.AppleGpu;
 import ai.djl.metal.it.util.LoggingProbe;
 import ai.djl.metal.it.util.PlainPyTorch;
 import ai.djl.metal.it.util.Workspace;
 
 import org.testng.Assert;
+import org.testng.SkipException;
 import org.testng.annotations.Test;
 
 import java.io.IOException;
@@ -19,7 +21,8 @@ import java.util.Map;
 
 /**
  * The router's log lines, counted in fresh JVMs: one INFO line at start naming the backend, one WARN line
- * per new fallback reason however many calls share it, one DEBUG line per call only when DEBUG is on.
+ * per new fallback reason however many calls share it (none for having no backend), one DEBUG line per call
+ * only when DEBUG is on.
  */
 public class LoggingTest {
 
@@ -27,11 +30,15 @@ public class LoggingTest {
 
     /** Runs the probe (3 native calls, 4 float64 and 5 dropout fallbacks) and returns the router's lines. */
     private static List<String> routerLog(String level) throws IOException {
+        return routerLog(level, "-Dai.djl.metal.backend=simulator");
+    }
+
+    private static List<String> routerLog(String level, String backend) throws IOException {
         Path dir = Workspace.newDirectory("logging-");
         List<String> command =
                 List.of(
                         "-D" + LOGGER + "=" + level,
-                        "-Dai.djl.metal.backend=simulator",
+                        backend,
                         LoggingProbe.class.getName(),
                         "3",
                         "4",
@@ -77,6 +84,19 @@ public class LoggingTest {
         Assert.assertEquals(count(perCall, "-> native kernel on simulator"), 3, log.toString());
         Assert.assertEquals(count(perCall, "-> PyTorch [dtype]"), 4, log.toString());
         Assert.assertEquals(count(perCall, "-> PyTorch [dropout]"), 5, log.toString());
+    }
+
+    @Test
+    public void noBackendIsOneInfoLineAndNoWarning() throws IOException {
+        if (AppleGpu.isMac()) {
+            throw new SkipException("auto selects the Metal backend on a Mac; this checks a machine without one");
+        }
+        // Linux has no Metal: auto selects no backend, and every call falls back for that one reason.
+        List<String> log = routerLog("info", "-Dai.djl.metal.backend=auto");
+        List<String> info = at(log, "INFO");
+        Assert.assertEquals(info.size(), 1, log.toString());
+        Assert.assertTrue(info.get(0).contains("backend none"), info.get(0));
+        Assert.assertTrue(at(log, "WARN").isEmpty(), log.toString());
     }
 
     @Test
