@@ -5,6 +5,7 @@
 
 #include "backend/registry.h"
 #include "log/log.h"
+#include "router/breaker.h"
 #include "router/override.h"
 #include "router/router.h"
 #include "router/scope.h"
@@ -17,7 +18,8 @@ namespace {
 using backend::BackendKind;
 using call::Reason;
 
-constexpr int kDeviceStats = 7;  // compile stats (5), then GPU time (2)
+constexpr int kBreakerStats = 2;  // suspended now, times suspended
+constexpr int kDeviceStats = 7;   // compile stats (5), then GPU time (2)
 
 torch::AtenTensorHandle handle(int64_t h, const char* what) {
   if (h == 0) throw std::invalid_argument(std::string("scaled_dot_product_attention: ") + what + " is null");
@@ -77,6 +79,12 @@ std::string start_router(int mode) {
   return error.empty() ? router::install_override(backend && backend->reads_mps()) : error;
 }
 
+void configure_breaker(int failures, double seconds) {
+  if (failures < 0) throw std::invalid_argument("breaker failures must be >= 0");
+  if (!(seconds >= 0.0 && seconds <= 1e6)) throw std::invalid_argument("breaker seconds must be 0 to 1e6");
+  router::configure_breaker({failures, static_cast<int64_t>(seconds * 1e9)});
+}
+
 void enter_metal_scope() { router::enter_metal_scope(); }
 
 void exit_metal_scope() { router::exit_metal_scope(); }
@@ -103,13 +111,16 @@ int64_t scaled_dot_product_attention(int64_t query, int64_t key, int64_t value, 
 int stats(int64_t* out, int capacity) {
   const router::StatsSnapshot s = router::stats_snapshot();
   const int backends = backend_count(), reasons = reason_count();
-  const int needed = backends + 2 * reasons + 1 + kDeviceStats;
+  const int needed = backends + 2 * reasons + 1 + kBreakerStats + kDeviceStats;
   if (!out || capacity < needed) throw std::invalid_argument("stats buffer needs " + std::to_string(needed) + " slots");
   int i = 0;
   for (int b = 0; b < backends; ++b) out[i++] = static_cast<int64_t>(s.native[b]);
   for (int r = 0; r < reasons; ++r) out[i++] = static_cast<int64_t>(s.fallback[r]);
   for (int r = 0; r < reasons; ++r) out[i++] = static_cast<int64_t>(s.rejected[r]);
   out[i++] = static_cast<int64_t>(s.errors);
+  const router::BreakerState breaker = router::breaker_state(router::monotonic_nanos());
+  out[i++] = breaker.suspended ? 1 : 0;
+  out[i++] = static_cast<int64_t>(breaker.trips);
   backend::NativeBackend* b = router::active_backend();
   const backend::CompileStats c = b ? b->compile_stats() : backend::CompileStats{};
   const backend::GpuTime g = b ? b->gpu_time() : backend::GpuTime{};

@@ -29,6 +29,10 @@ bool active_backend_reads_mps();
 // Empty string on success, else why the override could not be installed.
 std::string start_router(int mode);
 
+// The circuit breaker (router/breaker.h): failed native calls in a row before suspending (0: never), and for
+// how long.
+void configure_breaker(int failures, double seconds);
+
 // Around the forwards of engine "Metal"'s models on the calling thread (router/scope.h).
 void enter_metal_scope();
 void exit_metal_scope();

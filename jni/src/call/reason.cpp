@@ -22,6 +22,7 @@ const char* reason_id(Reason r) {
     case Reason::kGpuError: return "gpu_error";
     case Reason::kMpsUnavailable: return "mps_unavailable";
     case Reason::kNonFinite: return "non_finite";
+    case Reason::kSuspended: return "suspended";
     case Reason::kCount: break;
   }
   return "unknown";
@@ -50,6 +51,8 @@ const char* reason_text(Reason r) {
     case Reason::kMpsUnavailable: return "this libtorch lacks the functions that order work on its MPS stream";
     case Reason::kNonFinite:
       return "an input holds a NaN or an infinity (or an additive mask a NaN or +infinity), so PyTorch computes the call";
+    case Reason::kSuspended:
+      return "native execution is suspended after repeated backend failures (ai.djl.metal.breaker_failures)";
     case Reason::kCount: break;
   }
   return "unknown reason";

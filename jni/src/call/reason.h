@@ -26,6 +26,7 @@ enum class Reason : int {
   kGpuError,           // Metal failed to run the call (command buffer error, or an object it would not create)
   kMpsUnavailable,     // MPS tensors, but this libtorch lacks the functions that order work on its MPS stream
   kNonFinite,          // the kernels read a NaN or an infinity: PyTorch computes the call, non-finite results included
+  kSuspended,          // native execution suspended by the circuit breaker after repeated backend failures
   kCount
 };
 

@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "log/log.h"
+#include "router/breaker.h"
 #include "router/fallback.h"
 #include "router/stats.h"
 #include "router/validate.h"
@@ -32,6 +33,7 @@ Verdict decide(const SdpaCall& call, const CallFacts& facts, Entry entry, Native
   if (!backend) return Reason::kNoBackend;
   if (entry == Entry::kAboveAutograd && grad_required(call)) return Reason::kGradient;
   if (facts.dropout_p != 0.0) return Reason::kDropout;
+  if (!breaker_allows(monotonic_nanos())) return Reason::kSuspended;
   return backend->support(facts, geometry);
 }
 
@@ -49,6 +51,7 @@ void log_call(const CallFacts& facts, const std::string& path) {
 void configure(Mode mode, NativeBackend* backend) {
   g_mode.store(mode);
   g_backend.store(backend);
+  reset_breaker();
 }
 
 Mode mode() { return g_mode.load(std::memory_order_relaxed); }
@@ -71,7 +74,9 @@ torch::Tensor decide_and_run(const SdpaCall& call, Entry entry) {
   if (verdict.native()) {
     geometry.output = pytorch_output_layout(call, facts);
     backend::Outcome outcome = backend->run(call, facts, geometry);
+    if (outcome.verdict.reason == Reason::kGpuError) breaker_failure(monotonic_nanos(), with_detail(outcome.verdict));
     if (outcome.verdict.native()) {
+      breaker_success();
       count_native(backend->kind());
       log_call(facts, std::string("native kernel on ") + backend::backend_name(backend->kind()));
       return std::move(outcome.output);

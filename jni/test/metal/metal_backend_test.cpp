@@ -6,15 +6,18 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include "backend/metal_backend.h"
 #include "backend/registry.h"
 #include "check.h"
 #include "fake_metal/fake_metal.h"
+#include "router/breaker.h"
 #include "router/fallback.h"
 #include "router/override.h"
 #include "router/router.h"
@@ -199,6 +202,34 @@ TEST(every_fault_falls_back_bitwise_with_its_reason) {
   fake_metal::wait_idle();
   CHECK_EQ(fake_metal::live_objects(), live);
   if (fake_metal::live_objects() != live) std::fprintf(stderr, "alive: %s\n", fake_metal::live_object_classes().c_str());
+}
+
+// Command buffers that keep failing suspend native execution (breaker, router/breaker.h): calls then fall back
+// with `suspended` without reaching Metal, and once the suspension is over a call that runs natively resumes it.
+TEST(repeated_gpu_errors_suspend_native_execution_until_a_retry_succeeds) {
+  ActiveBackend backend(router::Mode::kAuto);
+  router::configure_breaker({3, 50'000'000});  // 3 in a row, 50 ms
+  const Case& c = *cases[0];
+  const uint64_t gpu_errors = fallbacks(Reason::kGpuError), suspended = fallbacks(Reason::kSuspended);
+  const uint64_t trips = router::breaker_state(router::monotonic_nanos()).trips;
+  fake_metal::inject(fake_metal::Fault::kCommandBufferError, -1, 1);
+  for (int i = 0; i < 5; ++i) CHECK(bitwise_equal(c.run(), c.expected));
+  CHECK_EQ(fallbacks(Reason::kGpuError) - gpu_errors, 3u);
+  CHECK_EQ(fallbacks(Reason::kSuspended) - suspended, 2u);
+  CHECK(router::breaker_state(router::monotonic_nanos()).suspended);
+  CHECK_EQ(router::breaker_state(router::monotonic_nanos()).trips, trips + 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  CHECK(bitwise_equal(c.run(), c.expected));  // the retry fails: suspended again at once
+  CHECK_EQ(fallbacks(Reason::kGpuError) - gpu_errors, 4u);
+  CHECK(router::breaker_state(router::monotonic_nanos()).suspended);
+  fake_metal::clear_faults();
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  const uint64_t native = native_calls();
+  c.run();  // the GPU works again: native, and the breaker closes
+  CHECK_EQ(native_calls() - native, 1u);
+  CHECK(!router::breaker_state(router::monotonic_nanos()).suspended);
+  router::configure_breaker({});
+  expect_no_violations(__FILE__);
 }
 
 TEST(small_cpu_calls_stay_on_pytorch) {

@@ -4,6 +4,7 @@
 #include "backend/kernel_support.h"
 #include "backend/simulator_backend.h"
 #include "check.h"
+#include "router/breaker.h"
 #include "router/validate.h"
 
 using djl_metal::call::CallFacts;
@@ -326,6 +327,37 @@ TEST(dims_inline_and_on_the_heap) {
   djl_metal::torch::Dims nd(nine);
   CHECK(std::vector<int64_t>(nd.begin(), nd.end()) == nine);
   CHECK(nd != d);
+}
+
+TEST(the_breaker_suspends_after_failures_in_a_row_and_resumes_on_success) {
+  using namespace djl_metal::router;
+  configure_breaker({3, 1000});  // 3 failures, suspended for 1000 ns
+  CHECK(breaker_allows(0));
+  breaker_failure(10, "a");
+  breaker_failure(20, "b");
+  breaker_success();  // not in a row any more
+  breaker_failure(30, "c");
+  breaker_failure(40, "d");
+  CHECK(breaker_allows(40));
+  const uint64_t trips = breaker_state(40).trips;
+  breaker_failure(50, "e");  // third in a row: suspended until 1050
+  CHECK(!breaker_allows(51));
+  CHECK(!breaker_allows(1049));
+  CHECK(breaker_state(60).suspended);
+  CHECK_EQ(breaker_state(60).trips, trips + 1);
+  CHECK(breaker_allows(1050));  // time to try again
+  breaker_failure(1100, "f");   // the retry failed: suspended again at once
+  CHECK(!breaker_allows(1101));
+  CHECK_EQ(breaker_state(1101).trips, trips + 2);
+  CHECK(breaker_allows(2100));
+  breaker_success();  // a retry ran natively: closed
+  CHECK(breaker_allows(2101));
+  CHECK_EQ(breaker_state(2101).consecutive, 0);
+  CHECK(!breaker_state(2101).suspended);
+  configure_breaker({0, 1000});  // 0: never suspends
+  for (int i = 0; i < 100; ++i) breaker_failure(i, "x");
+  CHECK(breaker_allows(100));
+  configure_breaker({});
 }
 
 int main() {

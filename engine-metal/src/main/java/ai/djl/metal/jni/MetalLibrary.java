@@ -103,6 +103,15 @@ public final class MetalLibrary {
     public static native @StdString String startRouter(int mode);
 
     /**
+     * Configures the circuit breaker over native execution.
+     *
+     * @param failures failed native calls in a row (GPU errors) that suspend native execution; 0 never does
+     * @param seconds how long it stays suspended before calls try again
+     */
+    @Name("configure_breaker")
+    public static native void configureBreaker(int failures, double seconds);
+
+    /**
      * Marks the calling thread as working for engine "Metal" until the matching {@link #exitMetalScope()}:
      * only SDPA calls made inside are routed. Nestable.
      */
@@ -151,7 +160,8 @@ public final class MetalLibrary {
     /**
      * Reads the routing counters.
      *
-     * @param out receives [native by backend][fallback by reason][rejected by reason][errors][shader
+     * @param out receives [native by backend][fallback by reason][rejected by reason][errors][suspended
+     *     now (0 or 1), times suspended][shader
      *     libraries compiled, their nanoseconds, pipelines built, their nanoseconds, build failures, GPU-timed
      *     command buffers, their GPU nanoseconds]
      * @param capacity the length of {@code out}

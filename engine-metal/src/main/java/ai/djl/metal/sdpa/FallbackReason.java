@@ -52,7 +52,12 @@ public enum FallbackReason {
      * PyTorch computes the call, so its non-finite results are exactly PyTorch's. Only calls on CPU tensors are
      * checked; see the README.
      */
-    NON_FINITE;
+    NON_FINITE,
+    /**
+     * Native execution is suspended by the circuit breaker after repeated backend failures ({@code
+     * ai.djl.metal.breaker_failures} in a row, for {@code ai.djl.metal.breaker_seconds}).
+     */
+    SUSPENDED;
 
     /**
      * Returns the identifier used in logs and by the native side.

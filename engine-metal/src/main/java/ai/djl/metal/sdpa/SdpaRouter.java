@@ -30,6 +30,11 @@ import java.util.Locale;
  *       with fewer floating-point operations ({@code 4 * B * H * Lq * Lk * D}) stay on PyTorch ({@link
  *       FallbackReason#SMALL_CALL}), because a GPU round trip costs more than PyTorch takes for them. The
  *       default, 16,000,000, is an estimate until measured on a Mac.
+ *   <li>{@code ai.djl.metal.breaker_failures} = a whole number &gt;= 0 (default 5) and {@code
+ *       ai.djl.metal.breaker_seconds} = a number &gt;= 0 (default 30): after that many native calls in a row
+ *       that the backend failed to run ({@link FallbackReason#GPU_ERROR}), native execution is suspended for
+ *       that long ({@link FallbackReason#SUSPENDED}); then calls try again, and one that runs natively
+ *       resumes it. 0 failures never suspends.
  * </ul>
  *
  * <p>Logging (logger {@code ai.djl.metal.sdpa.SdpaRouter}): one INFO line at start naming the active
@@ -46,6 +51,15 @@ public final class SdpaRouter {
 
     /** System property: CPU-tensor calls under this many floating-point operations stay on PyTorch. */
     public static final String CPU_MIN_FLOPS_PROPERTY = "ai.djl.metal.cpu_min_flops";
+
+    /** System property: failed native calls in a row that suspend native execution (0: never). */
+    public static final String BREAKER_FAILURES_PROPERTY = "ai.djl.metal.breaker_failures";
+
+    /** System property: seconds native execution stays suspended before calls try again. */
+    public static final String BREAKER_SECONDS_PROPERTY = "ai.djl.metal.breaker_seconds";
+
+    private static final int DEFAULT_BREAKER_FAILURES = 5;
+    private static final double DEFAULT_BREAKER_SECONDS = 30;
 
     private static final Logger logger = LoggerFactory.getLogger(SdpaRouter.class);
 
@@ -141,10 +155,15 @@ public final class SdpaRouter {
         SdpaMode mode;
         int request;
         double cpuMinFlops;
+        int breakerFailures;
+        double breakerSeconds;
         try {
             mode = SdpaMode.parse(setting(SDPA_PROPERTY));
             request = parseBackend(setting(BACKEND_PROPERTY));
             cpuMinFlops = parseCpuMinFlops(setting(CPU_MIN_FLOPS_PROPERTY));
+            breakerFailures =
+                    (int) parseNumber(BREAKER_FAILURES_PROPERTY, DEFAULT_BREAKER_FAILURES, 1e9, true);
+            breakerSeconds = parseNumber(BREAKER_SECONDS_PROPERTY, DEFAULT_BREAKER_SECONDS, 1e6, false);
         } catch (IllegalArgumentException e) {
             throw new EngineException(e.getMessage(), e);
         }
@@ -171,6 +190,7 @@ public final class SdpaRouter {
         }
         try {
             MetalLibrary.setLogFunction(logSink, logger.isDebugEnabled());
+            MetalLibrary.configureBreaker(breakerFailures, breakerSeconds);
             String why = MetalLibrary.selectBackend(request, cpuMinFlops);
             Backend backend = Backend.values()[MetalLibrary.activeBackend()];
             String error = MetalLibrary.startRouter(mode.ordinal());
@@ -247,6 +267,31 @@ public final class SdpaRouter {
         }
         throw new IllegalArgumentException(
                 CPU_MIN_FLOPS_PROPERTY + " must be a number >= 0, not \"" + value + '"');
+    }
+
+    /** A setting that is a number from 0 to {@code max} (a whole one if {@code whole}), or its default. */
+    private static double parseNumber(String property, double defaultValue, double max, boolean whole) {
+        String value = setting(property);
+        if (value == null || value.isBlank()) {
+            return defaultValue;
+        }
+        try {
+            double v = Double.parseDouble(value.trim());
+            if (v >= 0 && v <= max && (!whole || v == Math.rint(v))) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // the message below says what is expected
+        }
+        throw new IllegalArgumentException(
+                property
+                        + " must be "
+                        + (whole ? "a whole number" : "a number")
+                        + " from 0 to "
+                        + (long) max
+                        + ", not \""
+                        + value
+                        + '"');
     }
 
     private static String describe(SdpaMode mode, Backend backend, String why, boolean installed) {

@@ -27,11 +27,14 @@ public final class SdpaStats {
 
     /** Slots of the native counters after the per-reason ones. */
     private static final int DEVICE_FIGURES = 7;
+    private static final int BREAKER_FIGURES = 2;
 
     private final Map<Backend, Long> nativeCalls;
     private final Map<FallbackReason, Long> fallbacks;
     private final Map<FallbackReason, Long> rejections;
     private final long errors;
+    // suspended now (0 or 1), times suspended
+    private final long[] breaker;
     // libraries, their nanoseconds, pipelines, their nanoseconds, failures, GPU-timed command buffers, their
     // GPU nanoseconds
     private final long[] device;
@@ -41,11 +44,13 @@ public final class SdpaStats {
             Map<FallbackReason, Long> fallbacks,
             Map<FallbackReason, Long> rejections,
             long errors,
+            long[] breaker,
             long[] device) {
         this.nativeCalls = Collections.unmodifiableMap(nativeCalls);
         this.fallbacks = Collections.unmodifiableMap(fallbacks);
         this.rejections = Collections.unmodifiableMap(rejections);
         this.errors = errors;
+        this.breaker = breaker;
         this.device = device;
     }
 
@@ -61,7 +66,7 @@ public final class SdpaStats {
         }
         int backends = MetalLibrary.backendCount();
         int reasons = MetalLibrary.reasonCount();
-        long[] raw = new long[backends + 2 * reasons + 1 + DEVICE_FIGURES];
+        long[] raw = new long[backends + 2 * reasons + 1 + BREAKER_FIGURES + DEVICE_FIGURES];
         MetalLibrary.stats(raw, raw.length);
         Map<Backend, Long> nativeCalls = new EnumMap<>(Backend.class);
         for (Backend b : Backend.values()) {
@@ -76,10 +81,13 @@ public final class SdpaStats {
             fallbacks.put(r, raw[backends + r.ordinal() + 1]);
             rejections.put(r, raw[backends + reasons + r.ordinal() + 1]);
         }
-        long errors = raw[backends + 2 * reasons];
+        int at = backends + 2 * reasons;
+        long errors = raw[at++];
+        long[] breaker = new long[BREAKER_FIGURES];
+        System.arraycopy(raw, at, breaker, 0, BREAKER_FIGURES);
         long[] device = new long[DEVICE_FIGURES];
-        System.arraycopy(raw, backends + 2 * reasons + 1, device, 0, DEVICE_FIGURES);
-        return new SdpaStats(nativeCalls, fallbacks, rejections, errors, device);
+        System.arraycopy(raw, at + BREAKER_FIGURES, device, 0, DEVICE_FIGURES);
+        return new SdpaStats(nativeCalls, fallbacks, rejections, errors, breaker, device);
     }
 
     private static SdpaStats zero() {
@@ -95,7 +103,8 @@ public final class SdpaStats {
             fallbacks.put(r, 0L);
             rejections.put(r, 0L);
         }
-        return new SdpaStats(nativeCalls, fallbacks, rejections, 0, new long[DEVICE_FIGURES]);
+        return new SdpaStats(
+                nativeCalls, fallbacks, rejections, 0, new long[BREAKER_FIGURES], new long[DEVICE_FIGURES]);
     }
 
     /**
@@ -115,7 +124,9 @@ public final class SdpaStats {
         for (int i = 0; i < DEVICE_FIGURES; ++i) {
             c[i] = device[i] - earlier.device[i];
         }
-        return new SdpaStats(n, f, r, errors - earlier.errors, c);
+        // The breaker's state is this snapshot's; its trips are counted like the rest.
+        long[] b = {breaker[0], breaker[1] - earlier.breaker[1]};
+        return new SdpaStats(n, f, r, errors - earlier.errors, b, c);
     }
 
     /**
@@ -192,6 +203,25 @@ public final class SdpaStats {
      */
     public long getRejectedCalls(FallbackReason reason) {
         return rejections.get(reason);
+    }
+
+    /**
+     * Returns whether the circuit breaker has suspended native execution at the time of this snapshot (calls
+     * fall back with {@link FallbackReason#SUSPENDED}).
+     *
+     * @return whether native execution is suspended
+     */
+    public boolean isNativeSuspended() {
+        return breaker[0] != 0;
+    }
+
+    /**
+     * Returns how many times the circuit breaker suspended native execution.
+     *
+     * @return the number of suspensions
+     */
+    public long getNativeSuspensions() {
+        return breaker[1];
     }
 
     /**
@@ -306,6 +336,9 @@ public final class SdpaStats {
             sb.append("; errors ").append(errors);
         }
         sb.append(')');
+        if (isNativeSuspended()) {
+            sb.append("; native execution suspended");
+        }
         if (getShaderLibrariesCompiled() > 0 || getPipelinesBuilt() > 0 || getKernelBuildFailures() > 0) {
             sb.append("; kernels built: ")
                     .append(getShaderLibrariesCompiled())

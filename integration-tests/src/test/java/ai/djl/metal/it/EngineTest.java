@@ -128,6 +128,15 @@ public class EngineTest {
                                 + " one for linux-x86_64, macosx-arm64. DJL's other engines are not affected."),
                 noLibrary);
         Assert.assertTrue(noLibrary.endsWith("\npytorch=PyTorch"), noLibrary);
+        String badBreaker = probe("Metal", Map.of(), "-Dai.djl.metal.breaker_failures=2.5");
+        Assert.assertTrue(
+                badBreaker.contains(
+                        "ai.djl.metal.breaker_failures must be a whole number from 0 to 1000000000, not \"2.5\""),
+                badBreaker);
+        String badSeconds = probe("Metal", Map.of(), "-Dai.djl.metal.breaker_seconds=-1");
+        Assert.assertTrue(
+                badSeconds.contains("ai.djl.metal.breaker_seconds must be a number from 0 to 1000000"),
+                badSeconds);
         String badFlops = probe("Metal", Map.of(), "-Dai.djl.metal.cpu_min_flops=-3");
         Assert.assertTrue(
                 badFlops.contains("ai.djl.metal.cpu_min_flops must be a number >= 0, not \"-3\""), badFlops);
