@@ -1,6 +1,7 @@
 #include "bridge/bridge.h"
 
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 #include "backend/registry.h"
@@ -8,6 +9,7 @@
 #include "router/breaker.h"
 #include "router/override.h"
 #include "router/router.h"
+#include "router/shadow.h"
 #include "router/scope.h"
 #include "router/stats.h"
 #include "torch/op.h"
@@ -19,6 +21,7 @@ using backend::BackendKind;
 using call::Reason;
 
 constexpr int kBreakerStats = 2;  // suspended now, times suspended
+constexpr int kShadowStats = 5;   // shadowed calls, divergent ones, max error per dtype (double bits)
 constexpr int kDeviceStats = 7;   // compile stats (5), then GPU time (2)
 
 torch::AtenTensorHandle handle(int64_t h, const char* what) {
@@ -85,6 +88,11 @@ void configure_breaker(int failures, double seconds) {
   router::configure_breaker({failures, static_cast<int64_t>(seconds * 1e9)});
 }
 
+void configure_shadow(double fraction, bool disable_diverged) {
+  if (!(fraction >= 0.0 && fraction <= 1.0)) throw std::invalid_argument("shadow fraction must be 0 to 1");
+  router::configure_shadow({fraction, disable_diverged});
+}
+
 void enter_metal_scope() { router::enter_metal_scope(); }
 
 void exit_metal_scope() { router::exit_metal_scope(); }
@@ -111,7 +119,7 @@ int64_t scaled_dot_product_attention(int64_t query, int64_t key, int64_t value, 
 int stats(int64_t* out, int capacity) {
   const router::StatsSnapshot s = router::stats_snapshot();
   const int backends = backend_count(), reasons = reason_count();
-  const int needed = backends + 2 * reasons + 1 + kBreakerStats + kDeviceStats;
+  const int needed = backends + 2 * reasons + 1 + kBreakerStats + kShadowStats + kDeviceStats;
   if (!out || capacity < needed) throw std::invalid_argument("stats buffer needs " + std::to_string(needed) + " slots");
   int i = 0;
   for (int b = 0; b < backends; ++b) out[i++] = static_cast<int64_t>(s.native[b]);
@@ -121,6 +129,14 @@ int stats(int64_t* out, int capacity) {
   const router::BreakerState breaker = router::breaker_state(router::monotonic_nanos());
   out[i++] = breaker.suspended ? 1 : 0;
   out[i++] = static_cast<int64_t>(breaker.trips);
+  const router::ShadowStats shadow = router::shadow_stats();
+  out[i++] = static_cast<int64_t>(shadow.calls);
+  out[i++] = static_cast<int64_t>(shadow.divergences);
+  for (double e : shadow.max_error) {
+    int64_t bits;
+    std::memcpy(&bits, &e, sizeof bits);  // the double's bits: Java reads them with Double.longBitsToDouble
+    out[i++] = bits;
+  }
   backend::NativeBackend* b = router::active_backend();
   const backend::CompileStats c = b ? b->compile_stats() : backend::CompileStats{};
   const backend::GpuTime g = b ? b->gpu_time() : backend::GpuTime{};

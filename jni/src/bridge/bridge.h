@@ -33,6 +33,10 @@ std::string start_router(int mode);
 // how long.
 void configure_breaker(int failures, double seconds);
 
+// Shadow mode (router/shadow.h): the fraction of native CPU calls checked against PyTorch, and whether a
+// divergence turns native execution off for that call shape.
+void configure_shadow(double fraction, bool disable_diverged);
+
 // Around the forwards of engine "Metal"'s models on the calling thread (router/scope.h).
 void enter_metal_scope();
 void exit_metal_scope();

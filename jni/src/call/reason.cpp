@@ -23,6 +23,7 @@ const char* reason_id(Reason r) {
     case Reason::kMpsUnavailable: return "mps_unavailable";
     case Reason::kNonFinite: return "non_finite";
     case Reason::kSuspended: return "suspended";
+    case Reason::kDiverged: return "diverged";
     case Reason::kCount: break;
   }
   return "unknown";
@@ -53,6 +54,8 @@ const char* reason_text(Reason r) {
       return "an input holds a NaN or an infinity (or an additive mask a NaN or +infinity), so PyTorch computes the call";
     case Reason::kSuspended:
       return "native execution is suspended after repeated backend failures (ai.djl.metal.breaker_failures)";
+    case Reason::kDiverged:
+      return "shadow mode found this call shape's native result outside tolerance of PyTorch's (ai.djl.metal.shadow_disable)";
     case Reason::kCount: break;
   }
   return "unknown reason";

@@ -27,6 +27,7 @@ enum class Reason : int {
   kMpsUnavailable,     // MPS tensors, but this libtorch lacks the functions that order work on its MPS stream
   kNonFinite,          // the kernels read a NaN or an infinity: PyTorch computes the call, non-finite results included
   kSuspended,          // native execution suspended by the circuit breaker after repeated backend failures
+  kDiverged,           // shadow mode saw this call shape's native result differ from PyTorch's, and turned it off
   kCount
 };
 

@@ -4,6 +4,7 @@
 
 #include "log/log.h"
 #include "router/breaker.h"
+#include "router/shadow.h"
 #include "router/fallback.h"
 #include "router/stats.h"
 #include "router/validate.h"
@@ -34,6 +35,7 @@ Verdict decide(const SdpaCall& call, const CallFacts& facts, Entry entry, Native
   if (entry == Entry::kAboveAutograd && grad_required(call)) return Reason::kGradient;
   if (facts.dropout_p != 0.0) return Reason::kDropout;
   if (!breaker_allows(monotonic_nanos())) return Reason::kSuspended;
+  if (shadow_disabled(facts)) return Reason::kDiverged;
   return backend->support(facts, geometry);
 }
 
@@ -79,6 +81,10 @@ torch::Tensor decide_and_run(const SdpaCall& call, Entry entry) {
       breaker_success();
       count_native(backend->kind());
       log_call(facts, std::string("native kernel on ") + backend::backend_name(backend->kind()));
+      if (facts.q.device_type == torch::shim().device_cpu && shadow_sample()) {
+        torch::Tensor pytorch = shadow_check(call, facts, geometry.element, outcome.output);
+        if (pytorch) return pytorch;
+      }
       return std::move(outcome.output);
     }
     verdict = std::move(outcome.verdict);

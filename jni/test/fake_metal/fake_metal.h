@@ -34,6 +34,7 @@ enum class Fault {
   kNoCommandBuffer,     // commandBuffer gives nil
   kNoEncoder,           // computeCommandEncoder gives nil
   kCommandBufferError,  // a committed command buffer ends with MTLCommandBufferStatusError and this code
+  kWrongResult,         // a dispatch that writes the output completes but flips one bit of its first element
 };
 
 // Arms a fault for its next `times` occurrences (-1: until cleared); `code` is the command buffer error code.

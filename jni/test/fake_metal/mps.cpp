@@ -51,7 +51,8 @@ __attribute__((constructor)) void faults_from_environment() {
       {"pipeline", Fault::kPipeline},    {"max_threads", Fault::kMaxThreads},
       {"threadgroup_memory", Fault::kThreadgroupMemory}, {"simd_width", Fault::kSimdWidth},
       {"no_buffer", Fault::kNoBuffer},   {"no_command_buffer", Fault::kNoCommandBuffer},
-      {"no_encoder", Fault::kNoEncoder}, {"command_buffer_error", Fault::kCommandBufferError}};
+      {"no_encoder", Fault::kNoEncoder}, {"command_buffer_error", Fault::kCommandBufferError},
+      {"wrong_result", Fault::kWrongResult}};
   std::stringstream all(spec);
   std::string item;
   while (std::getline(all, item, ',')) {

@@ -22,6 +22,7 @@
 #include "router/override.h"
 #include "router/router.h"
 #include "router/scope.h"
+#include "router/shadow.h"
 #include "torch/libtorch.h"
 
 using djl_metal::backend::MetalBackend;
@@ -229,6 +230,37 @@ TEST(repeated_gpu_errors_suspend_native_execution_until_a_retry_succeeds) {
   CHECK_EQ(native_calls() - native, 1u);
   CHECK(!router::breaker_state(router::monotonic_nanos()).suspended);
   router::configure_breaker({});
+  expect_no_violations(__FILE__);
+}
+
+// Shadow mode: every native call checked against PyTorch. A GPU that silently computes a wrong number is caught:
+// the call returns PyTorch's result, and with disable_diverged its shape then runs on PyTorch ([diverged]).
+TEST(shadow_mode_catches_a_wrong_result_and_turns_its_shape_off) {
+  ActiveBackend backend(router::Mode::kAuto);
+  router::configure_shadow({1.0, true});
+  const Case& c = *cases[0];
+  const router::ShadowStats before = router::shadow_stats();
+  const Tensor right = c.run();
+  router::ShadowStats now = router::shadow_stats();
+  CHECK_EQ(now.calls - before.calls, 1u);
+  CHECK_EQ(now.divergences, before.divergences);
+  CHECK(now.max_error[0] <= 1e-5);
+  CHECK(bitwise_equal(right, c.run()));  // native again: the results of the kernels are deterministic
+
+  fake_metal::inject(fake_metal::Fault::kWrongResult, 1);
+  const uint64_t native = native_calls();
+  const Tensor caught = c.run();
+  fake_metal::clear_faults();
+  now = router::shadow_stats();
+  CHECK_EQ(native_calls() - native, 1u);
+  CHECK_EQ(now.divergences - before.divergences, 1u);
+  CHECK(now.max_error[0] > 1e-5);
+  CHECK(bitwise_equal(caught, c.expected));  // PyTorch's result, not the wrong one
+  const uint64_t diverged = fallbacks(Reason::kDiverged);
+  CHECK(bitwise_equal(c.run(), c.expected));
+  CHECK_EQ(fallbacks(Reason::kDiverged) - diverged, 1u);
+  CHECK_EQ(native_calls() - native, 1u);
+  router::configure_shadow({});
   expect_no_violations(__FILE__);
 }
 

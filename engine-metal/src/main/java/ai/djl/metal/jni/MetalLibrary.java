@@ -112,6 +112,16 @@ public final class MetalLibrary {
     public static native void configureBreaker(int failures, double seconds);
 
     /**
+     * Configures shadow mode.
+     *
+     * @param fraction the fraction (0 to 1) of native calls on CPU tensors that also run on PyTorch and are
+     *     compared
+     * @param disableDiverged whether a divergence turns native execution off for that call shape
+     */
+    @Name("configure_shadow")
+    public static native void configureShadow(double fraction, boolean disableDiverged);
+
+    /**
      * Marks the calling thread as working for engine "Metal" until the matching {@link #exitMetalScope()}:
      * only SDPA calls made inside are routed. Nestable.
      */
@@ -161,7 +171,8 @@ public final class MetalLibrary {
      * Reads the routing counters.
      *
      * @param out receives [native by backend][fallback by reason][rejected by reason][errors][suspended
-     *     now (0 or 1), times suspended][shader
+     *     now (0 or 1), times suspended][shadowed calls, divergent ones, largest error for float32, float16,
+     *     bfloat16 as the bits of a double][shader
      *     libraries compiled, their nanoseconds, pipelines built, their nanoseconds, build failures, GPU-timed
      *     command buffers, their GPU nanoseconds]
      * @param capacity the length of {@code out}

@@ -57,7 +57,12 @@ public enum FallbackReason {
      * Native execution is suspended by the circuit breaker after repeated backend failures ({@code
      * ai.djl.metal.breaker_failures} in a row, for {@code ai.djl.metal.breaker_seconds}).
      */
-    SUSPENDED;
+    SUSPENDED,
+    /**
+     * Shadow mode found this call shape's native result outside the dtype's tolerance of PyTorch's, and {@code
+     * ai.djl.metal.shadow_disable} turned native execution off for it.
+     */
+    DIVERGED;
 
     /**
      * Returns the identifier used in logs and by the native side.

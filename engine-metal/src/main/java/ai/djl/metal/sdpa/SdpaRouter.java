@@ -35,6 +35,11 @@ import java.util.Locale;
  *       that the backend failed to run ({@link FallbackReason#GPU_ERROR}), native execution is suspended for
  *       that long ({@link FallbackReason#SUSPENDED}); then calls try again, and one that runs natively
  *       resumes it. 0 failures never suspends.
+ *   <li>{@code ai.djl.metal.shadow} = a number from 0 to 1 (default 0): the fraction of native calls on CPU
+ *       tensors that also run on PyTorch, compared against the dtype's tolerance ({@link SdpaStats} keeps
+ *       the largest error and the divergent calls; a divergent call returns PyTorch's result), and {@code
+ *       ai.djl.metal.shadow_disable} = {@code true} | {@code false} (default): whether a divergence turns
+ *       native execution off for that call shape ({@link FallbackReason#DIVERGED}).
  * </ul>
  *
  * <p>Logging (logger {@code ai.djl.metal.sdpa.SdpaRouter}): one INFO line at start naming the active
@@ -57,6 +62,12 @@ public final class SdpaRouter {
 
     /** System property: seconds native execution stays suspended before calls try again. */
     public static final String BREAKER_SECONDS_PROPERTY = "ai.djl.metal.breaker_seconds";
+
+    /** System property: the fraction of native CPU-tensor calls also run on PyTorch and compared. */
+    public static final String SHADOW_PROPERTY = "ai.djl.metal.shadow";
+
+    /** System property: whether a divergence turns native execution off for that call shape. */
+    public static final String SHADOW_DISABLE_PROPERTY = "ai.djl.metal.shadow_disable";
 
     private static final int DEFAULT_BREAKER_FAILURES = 5;
     private static final double DEFAULT_BREAKER_SECONDS = 30;
@@ -157,6 +168,8 @@ public final class SdpaRouter {
         double cpuMinFlops;
         int breakerFailures;
         double breakerSeconds;
+        double shadow;
+        boolean shadowDisable;
         try {
             mode = SdpaMode.parse(setting(SDPA_PROPERTY));
             request = parseBackend(setting(BACKEND_PROPERTY));
@@ -164,6 +177,8 @@ public final class SdpaRouter {
             breakerFailures =
                     (int) parseNumber(BREAKER_FAILURES_PROPERTY, DEFAULT_BREAKER_FAILURES, 1e9, true);
             breakerSeconds = parseNumber(BREAKER_SECONDS_PROPERTY, DEFAULT_BREAKER_SECONDS, 1e6, false);
+            shadow = parseNumber(SHADOW_PROPERTY, 0, 1, false);
+            shadowDisable = parseBoolean(SHADOW_DISABLE_PROPERTY);
         } catch (IllegalArgumentException e) {
             throw new EngineException(e.getMessage(), e);
         }
@@ -191,6 +206,7 @@ public final class SdpaRouter {
         try {
             MetalLibrary.setLogFunction(logSink, logger.isDebugEnabled());
             MetalLibrary.configureBreaker(breakerFailures, breakerSeconds);
+            MetalLibrary.configureShadow(shadow, shadowDisable);
             String why = MetalLibrary.selectBackend(request, cpuMinFlops);
             Backend backend = Backend.values()[MetalLibrary.activeBackend()];
             String error = MetalLibrary.startRouter(mode.ordinal());
@@ -267,6 +283,17 @@ public final class SdpaRouter {
         }
         throw new IllegalArgumentException(
                 CPU_MIN_FLOPS_PROPERTY + " must be a number >= 0, not \"" + value + '"');
+    }
+
+    private static boolean parseBoolean(String property) {
+        String value = setting(property);
+        if (value == null || value.isBlank() || "false".equalsIgnoreCase(value.trim())) {
+            return false;
+        }
+        if ("true".equalsIgnoreCase(value.trim())) {
+            return true;
+        }
+        throw new IllegalArgumentException(property + " must be true or false, not \"" + value + '"');
     }
 
     /** A setting that is a number from 0 to {@code max} (a whole one if {@code whole}), or its default. */

@@ -28,6 +28,7 @@ public final class SdpaStats {
     /** Slots of the native counters after the per-reason ones. */
     private static final int DEVICE_FIGURES = 7;
     private static final int BREAKER_FIGURES = 2;
+    private static final int SHADOW_FIGURES = 5;
 
     private final Map<Backend, Long> nativeCalls;
     private final Map<FallbackReason, Long> fallbacks;
@@ -35,6 +36,9 @@ public final class SdpaStats {
     private final long errors;
     // suspended now (0 or 1), times suspended
     private final long[] breaker;
+    // shadowed calls, divergent ones, then the largest error per dtype (float32, float16, bfloat16)
+    private final long[] shadowCounts;
+    private final double[] shadowMaxError;
     // libraries, their nanoseconds, pipelines, their nanoseconds, failures, GPU-timed command buffers, their
     // GPU nanoseconds
     private final long[] device;
@@ -45,12 +49,16 @@ public final class SdpaStats {
             Map<FallbackReason, Long> rejections,
             long errors,
             long[] breaker,
+            long[] shadowCounts,
+            double[] shadowMaxError,
             long[] device) {
         this.nativeCalls = Collections.unmodifiableMap(nativeCalls);
         this.fallbacks = Collections.unmodifiableMap(fallbacks);
         this.rejections = Collections.unmodifiableMap(rejections);
         this.errors = errors;
         this.breaker = breaker;
+        this.shadowCounts = shadowCounts;
+        this.shadowMaxError = shadowMaxError;
         this.device = device;
     }
 
@@ -66,7 +74,7 @@ public final class SdpaStats {
         }
         int backends = MetalLibrary.backendCount();
         int reasons = MetalLibrary.reasonCount();
-        long[] raw = new long[backends + 2 * reasons + 1 + BREAKER_FIGURES + DEVICE_FIGURES];
+        long[] raw = new long[backends + 2 * reasons + 1 + BREAKER_FIGURES + SHADOW_FIGURES + DEVICE_FIGURES];
         MetalLibrary.stats(raw, raw.length);
         Map<Backend, Long> nativeCalls = new EnumMap<>(Backend.class);
         for (Backend b : Backend.values()) {
@@ -83,11 +91,18 @@ public final class SdpaStats {
         }
         int at = backends + 2 * reasons;
         long errors = raw[at++];
-        long[] breaker = new long[BREAKER_FIGURES];
-        System.arraycopy(raw, at, breaker, 0, BREAKER_FIGURES);
+        long[] breaker = {raw[at], raw[at + 1]};
+        at += BREAKER_FIGURES;
+        long[] shadowCounts = {raw[at], raw[at + 1]};
+        double[] shadowMaxError = new double[3];
+        for (int i = 0; i < 3; ++i) {
+            shadowMaxError[i] = Double.longBitsToDouble(raw[at + 2 + i]);
+        }
+        at += SHADOW_FIGURES;
         long[] device = new long[DEVICE_FIGURES];
-        System.arraycopy(raw, at + BREAKER_FIGURES, device, 0, DEVICE_FIGURES);
-        return new SdpaStats(nativeCalls, fallbacks, rejections, errors, breaker, device);
+        System.arraycopy(raw, at, device, 0, DEVICE_FIGURES);
+        return new SdpaStats(
+                nativeCalls, fallbacks, rejections, errors, breaker, shadowCounts, shadowMaxError, device);
     }
 
     private static SdpaStats zero() {
@@ -104,7 +119,14 @@ public final class SdpaStats {
             rejections.put(r, 0L);
         }
         return new SdpaStats(
-                nativeCalls, fallbacks, rejections, 0, new long[BREAKER_FIGURES], new long[DEVICE_FIGURES]);
+                nativeCalls,
+                fallbacks,
+                rejections,
+                0,
+                new long[BREAKER_FIGURES],
+                new long[2],
+                new double[3],
+                new long[DEVICE_FIGURES]);
     }
 
     /**
@@ -126,7 +148,11 @@ public final class SdpaStats {
         }
         // The breaker's state is this snapshot's; its trips are counted like the rest.
         long[] b = {breaker[0], breaker[1] - earlier.breaker[1]};
-        return new SdpaStats(n, f, r, errors - earlier.errors, b, c);
+        long[] sc = {
+            shadowCounts[0] - earlier.shadowCounts[0], shadowCounts[1] - earlier.shadowCounts[1]
+        };
+        // The largest errors are since the process started: a maximum has no difference.
+        return new SdpaStats(n, f, r, errors - earlier.errors, b, sc, shadowMaxError, c);
     }
 
     /**
@@ -222,6 +248,40 @@ public final class SdpaStats {
      */
     public long getNativeSuspensions() {
         return breaker[1];
+    }
+
+    /**
+     * Returns the native calls that shadow mode ({@code ai.djl.metal.shadow}) also ran on PyTorch.
+     *
+     * @return the number of shadowed calls
+     */
+    public long getShadowCalls() {
+        return shadowCounts[0];
+    }
+
+    /**
+     * Returns the shadowed calls whose native result was outside the dtype's tolerance of PyTorch's (they
+     * returned PyTorch's result).
+     *
+     * @return the number of divergent calls
+     */
+    public long getShadowDivergences() {
+        return shadowCounts[1];
+    }
+
+    /**
+     * Returns the largest error shadow mode has seen for a dtype since the process started: {@code |native -
+     * PyTorch| / (1 + |PyTorch|)} over the elements of the shadowed calls.
+     *
+     * @param type float32, float16 or bfloat16
+     * @return the largest error, 0 if none was shadowed
+     * @throws IllegalArgumentException for another type
+     */
+    public double getShadowMaxError(FloatType type) {
+        if (type == null || type == FloatType.FLOAT64) {
+            throw new IllegalArgumentException("shadow errors are kept for float32, float16 and bfloat16");
+        }
+        return shadowMaxError[type.ordinal()];
     }
 
     /**
@@ -338,6 +398,12 @@ public final class SdpaStats {
         sb.append(')');
         if (isNativeSuspended()) {
             sb.append("; native execution suspended");
+        }
+        if (getShadowCalls() > 0) {
+            sb.append("; shadowed ")
+                    .append(getShadowCalls())
+                    .append(", divergent ")
+                    .append(getShadowDivergences());
         }
         if (getShaderLibrariesCompiled() > 0 || getPipelinesBuilt() > 0 || getKernelBuildFailures() > 0) {
             sb.append("; kernels built: ")

@@ -9,6 +9,7 @@ import ai.djl.metal.engine.MetalEngine;
 import ai.djl.metal.engine.MetalModel;
 import ai.djl.metal.it.util.AppleGpu;
 import ai.djl.metal.it.util.EngineProbe;
+import ai.djl.metal.it.util.FakeMetal;
 import ai.djl.metal.it.util.PlainPyTorch;
 import ai.djl.metal.it.util.Workspace;
 import ai.djl.metal.sdpa.Backend;
@@ -21,13 +22,11 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 
 import org.testng.Assert;
-import org.testng.SkipException;
 import org.testng.annotations.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -147,34 +146,24 @@ public class EngineTest {
         Assert.assertEquals(stats, "calls=0\nstarted=false");
     }
 
-    /** The fake Metal (jni/test/fake_metal) to preload into a child JVM. */
-    private static Map<String, String> fakeMetal(String faults) {
-        Path library = Paths.get(System.getProperty("djl.metal.fake", ""));
-        if (!Files.isRegularFile(library)) {
-            throw new SkipException("the fake Metal library is not built at " + library);
-        }
-        return faults.isEmpty()
-                ? Map.of("LD_PRELOAD", library.toString())
-                : Map.of("LD_PRELOAD", library.toString(), "DJL_FAKE_METAL_FAULTS", faults);
-    }
 
     @Test
     public void backendChoiceWithAMetalDeviceInFreshJvms() throws IOException {
-        String auto = probe("Metal", fakeMetal(""));
+        String auto = probe("Metal", FakeMetal.env(""));
         Assert.assertTrue(
                 auto.contains(
                         "backend metal (a Metal device exists: Fake Metal device (MSL simulator), GPU family"
                                 + " Apple9; CPU tensors in place"),
                 auto);
-        String threshold = probe("Metal", fakeMetal(""), "-Dai.djl.metal.cpu_min_flops=1e9");
+        String threshold = probe("Metal", FakeMetal.env(""), "-Dai.djl.metal.cpu_min_flops=1e9");
         Assert.assertTrue(threshold.contains("calls under 1000000000 FLOPs stay on PyTorch"), threshold);
-        String noDevice = probe("Metal", fakeMetal("no_device"));
+        String noDevice = probe("Metal", FakeMetal.env("no_device"));
         Assert.assertTrue(noDevice.contains("mode auto; backend none (no Metal device)"), noDevice);
-        String required = probe("Metal", fakeMetal("no_device"), "-Dai.djl.metal.backend=metal");
+        String required = probe("Metal", FakeMetal.env("no_device"), "-Dai.djl.metal.backend=metal");
         Assert.assertTrue(required.contains("ai.djl.metal.backend=metal: no Metal device"), required);
-        String oldOs = probe("Metal", fakeMetal("old_os"), "-Dai.djl.metal.backend=metal");
+        String oldOs = probe("Metal", FakeMetal.env("old_os"), "-Dai.djl.metal.backend=metal");
         Assert.assertTrue(oldOs.contains("needs macOS 14 or later"), oldOs);
-        String oldGpu = probe("Metal", fakeMetal("old_family"));
+        String oldGpu = probe("Metal", FakeMetal.env("old_family"));
         Assert.assertTrue(oldGpu.contains("is not of GPU family Apple7 or later"), oldGpu);
     }
 

@@ -4,6 +4,7 @@
 package ai.djl.metal.it;
 
 import ai.djl.metal.it.util.AppleGpu;
+import ai.djl.metal.it.util.FakeMetal;
 import ai.djl.metal.it.util.LoggingProbe;
 import ai.djl.metal.it.util.PlainPyTorch;
 import ai.djl.metal.it.util.Workspace;
@@ -34,16 +35,17 @@ public class LoggingTest {
     }
 
     private static List<String> routerLog(String level, String backend) throws IOException {
+        return routerLog(level, Map.of(), backend);
+    }
+
+    private static List<String> routerLog(String level, Map<String, String> env, String... settings)
+            throws IOException {
         Path dir = Workspace.newDirectory("logging-");
-        List<String> command =
-                List.of(
-                        "-D" + LOGGER + "=" + level,
-                        backend,
-                        LoggingProbe.class.getName(),
-                        "3",
-                        "4",
-                        "5");
-        PlainPyTorch.runChild(command, Map.of(), dir);
+        List<String> command = new ArrayList<>();
+        command.add("-D" + LOGGER + "=" + level);
+        command.addAll(List.of(settings));
+        command.addAll(List.of(LoggingProbe.class.getName(), "3", "4", "5"));
+        PlainPyTorch.runChild(command, env, dir);
         List<String> lines = new ArrayList<>();
         for (String line : Files.readAllLines(dir.resolve("child.log"))) {
             if (line.contains("SdpaRouter")) {
@@ -97,6 +99,26 @@ public class LoggingTest {
         Assert.assertEquals(info.size(), 1, log.toString());
         Assert.assertTrue(info.get(0).contains("backend none"), info.get(0));
         Assert.assertTrue(at(log, "WARN").isEmpty(), log.toString());
+    }
+
+    @Test
+    public void shadowModeCatchesAWrongResultAndTurnsItsShapeOff() throws IOException {
+        // The fake GPU computes the first call wrong (one flipped bit); shadow mode checks every call.
+        List<String> log =
+                routerLog(
+                        "info",
+                        FakeMetal.env("wrong_result:1"),
+                        "-Dai.djl.metal.backend=metal",
+                        "-Dai.djl.metal.cpu_min_flops=0",
+                        "-Dai.djl.metal.shadow=1",
+                        "-Dai.djl.metal.shadow_disable=true");
+        List<String> warn = at(log, "WARN");
+        Assert.assertEquals(
+                count(warn, "SDPA shadow check: the native result differs from PyTorch's"), 1, log.toString());
+        Assert.assertEquals(count(warn, "this call shape now runs on PyTorch [diverged]"), 1, log.toString());
+        // The two later calls of that shape fall back, said once.
+        Assert.assertEquals(count(warn, "SDPA falls back to PyTorch: shadow mode"), 1, log.toString());
+        Assert.assertEquals(warn.size(), 4, log.toString());  // and [dtype], [dropout]
     }
 
     @Test
