@@ -146,6 +146,15 @@ int stats(int64_t* out, int capacity) {
   return i;
 }
 
+void thread_calls(int64_t* out) {
+  if (!out) throw std::invalid_argument("thread_calls needs 4 slots");
+  const router::ThreadCalls c = router::thread_calls();
+  out[0] = static_cast<int64_t>(c.native);
+  out[1] = static_cast<int64_t>(c.fallback);
+  out[2] = static_cast<int64_t>(c.rejected);
+  out[3] = static_cast<int64_t>(c.errors);
+}
+
 int backend_count() { return static_cast<int>(BackendKind::kCount); }
 
 int reason_count() { return static_cast<int>(Reason::kCount); }

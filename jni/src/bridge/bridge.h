@@ -51,6 +51,8 @@ int64_t scaled_dot_product_attention(int64_t query, int64_t key, int64_t value, 
 // Counters: [native by backend][fallback by reason][rejected by reason][libraries compiled, their nanoseconds,
 // pipelines built, their nanoseconds, build failures]; returns how many were written.
 int stats(int64_t* out, int capacity);
+// The calls routed on the calling thread: native, fallback, rejected, errors (out holds 4).
+void thread_calls(int64_t* out);
 int backend_count();
 int reason_count();
 std::string backend_id(int backend);

@@ -14,15 +14,31 @@ std::atomic<uint64_t> g_rejected[kReasons];
 std::atomic<uint64_t> g_errors;
 std::atomic<bool> g_warned[kReasons];
 
+thread_local ThreadCalls t_calls;
+
 }  // namespace
 
-void count_native(BackendKind backend) { g_native[static_cast<int>(backend)].fetch_add(1, std::memory_order_relaxed); }
+void count_native(BackendKind backend) {
+  g_native[static_cast<int>(backend)].fetch_add(1, std::memory_order_relaxed);
+  ++t_calls.native;
+}
 
-void count_fallback(Reason reason) { g_fallback[static_cast<int>(reason)].fetch_add(1, std::memory_order_relaxed); }
+void count_fallback(Reason reason) {
+  g_fallback[static_cast<int>(reason)].fetch_add(1, std::memory_order_relaxed);
+  ++t_calls.fallback;
+}
 
-void count_rejected(Reason reason) { g_rejected[static_cast<int>(reason)].fetch_add(1, std::memory_order_relaxed); }
+void count_rejected(Reason reason) {
+  g_rejected[static_cast<int>(reason)].fetch_add(1, std::memory_order_relaxed);
+  ++t_calls.rejected;
+}
 
-void count_error() { g_errors.fetch_add(1, std::memory_order_relaxed); }
+void count_error() {
+  g_errors.fetch_add(1, std::memory_order_relaxed);
+  ++t_calls.errors;
+}
+
+ThreadCalls thread_calls() { return t_calls; }
 
 StatsSnapshot stats_snapshot() {
   StatsSnapshot s;

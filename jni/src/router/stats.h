@@ -24,6 +24,12 @@ void count_rejected(Reason reason);
 void count_error();
 StatsSnapshot stats_snapshot();
 
+// The calls routed on the calling thread since it started, by outcome (for per-predictor metrics).
+struct ThreadCalls {
+  uint64_t native = 0, fallback = 0, rejected = 0, errors = 0;
+};
+ThreadCalls thread_calls();
+
 // True exactly once per reason per process: the first fallback for it, which gets a WARN line.
 bool first_fallback(Reason reason);
 

@@ -130,10 +130,14 @@ public final class MetalModel implements Model {
         return pytorch.newTrainer(trainingConfig);
     }
 
-    /** {@inheritDoc} */
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A {@link MetalPredictor}: with metrics set, it records how each forward's SDPA calls ran.
+     */
     @Override
     public <I, O> Predictor<I, O> newPredictor(Translator<I, O> translator, ai.djl.Device device) {
-        return new Predictor<>(this, translator, device, false);
+        return new MetalPredictor<>(this, translator, device);
     }
 
     /** {@inheritDoc} */

@@ -181,6 +181,14 @@ public final class MetalLibrary {
     public static native int stats(@Cast("int64_t*") long[] out, int capacity);
 
     /**
+     * Reads the counts of the SDPA calls routed on the calling thread since it started.
+     *
+     * @param out receives native, fallback, rejected and failed calls (at least 4 slots)
+     */
+    @Name("thread_calls")
+    public static native void threadCalls(@Cast("int64_t*") long[] out);
+
+    /**
      * Returns the number of backend kinds.
      *
      * @return the number of backend kinds

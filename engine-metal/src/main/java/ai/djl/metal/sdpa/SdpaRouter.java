@@ -11,9 +11,14 @@ import org.bytedeco.javacpp.Loader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 
 /**
  * Starts and describes the process-wide SDPA router (the native side of the engine).
@@ -62,6 +67,9 @@ public final class SdpaRouter {
 
     /** System property: seconds native execution stays suspended before calls try again. */
     public static final String BREAKER_SECONDS_PROPERTY = "ai.djl.metal.breaker_seconds";
+
+    /** The JMX name of the {@link SdpaStatsMXBean} registered at start. */
+    public static final String MBEAN_NAME = "ai.djl.metal:type=SdpaStats";
 
     /** System property: the fraction of native CPU-tensor calls also run on PyTorch and compared. */
     public static final String SHADOW_PROPERTY = "ai.djl.metal.shadow";
@@ -219,11 +227,25 @@ public final class SdpaRouter {
             }
             String status = describe(mode, backend, why, installed);
             logger.info("Metal engine: {}", status);
+            registerMBean(new SdpaStatsJmx(mode, backend));
             return new State(mode, backend, MetalLibrary.activeBackendReadsMps(), installed, status);
         } catch (EngineException e) {
             throw e;
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             throw new EngineException("Metal engine failed to start: " + e.getMessage(), e);
+        }
+    }
+
+    /** Registers the stats for JMX; a name taken (the engine in another class loader) leaves that one. */
+    private static void registerMBean(SdpaStatsMXBean bean) {
+        try {
+            ObjectName name = new ObjectName(MBEAN_NAME);
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            if (!server.isRegistered(name)) {
+                server.registerMBean(bean, name);
+            }
+        } catch (JMException e) {
+            logger.warn("Metal engine: SDPA stats not registered for JMX as {}: {}", MBEAN_NAME, e.toString());
         }
     }
 
