@@ -194,7 +194,7 @@ public final class SdpaModule {
                         "out = torch.scaled_dot_product_attention(q0, k0, v0, %s, %s, %s, scale=%s,"
                                 + " enable_gqa=%s)",
                         maskArg,
-                        Double.toString(dropoutP),
+                        literal(dropoutP),
                         causal ? "True" : "False",
                         scale == null ? "None" : literal(scale),
                         enableGqa ? "True" : "False"));

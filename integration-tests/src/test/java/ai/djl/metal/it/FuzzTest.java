@@ -1,0 +1,177 @@
+/*
+ * DJL Metal engine.
+ */
+package ai.djl.metal.it;
+
+import ai.djl.metal.it.util.ModelRun;
+import ai.djl.metal.it.util.PlainPyTorch;
+import ai.djl.metal.it.util.RandomInputs;
+import ai.djl.metal.it.util.SdpaModule;
+import ai.djl.metal.it.util.SdpaModule.Layout;
+import ai.djl.metal.it.util.SdpaModule.Mask;
+import ai.djl.metal.it.util.Workspace;
+import ai.djl.metal.sdpa.SdpaStats;
+
+import org.testng.Assert;
+import org.testng.annotations.Test;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Seeded generated SDPA calls, valid and invalid (ranks, sizes including empty ones, dtypes, masks of every
+ * kind and broadcast, causal, scales including NaN and infinity, dropout including NaN, GQA that divides or
+ * not, transposed views, KV-cache slices, NaN and infinities in the values), as TorchScript modules through
+ * {@code Criteria} with engine "Metal", against plain PyTorch in a child JVM: where PyTorch fails, ours fails
+ * too (an error, never a crash; and a NaN dropout_p, which PyTorch ignores, is rejected); where it succeeds,
+ * ours is bitwise its result, every call routed (no native
+ * backend in this JVM, so every one falls back). {@code djl.metal.fuzz.cases} calls (60 in CI, 1000 with
+ * {@code -Pfuzz}), drawn from {@code djl.metal.fuzz.seed}; a failure names the seed and the case.
+ */
+public class FuzzTest {
+
+    private static final long[] DIMS = {1, 8, 16, 32, 64, 80, 128};
+
+    private static long pick(Random r, long... values) {
+        return values[r.nextInt(values.length)];
+    }
+
+    @Test
+    public void generatedCallsMatchPlainPyTorch() throws IOException {
+        long seed = Long.getLong("djl.metal.fuzz.seed", 20261202L);
+        int count = Integer.getInteger("djl.metal.fuzz.cases", 60);
+        Path dir = Workspace.newDirectory("fuzz-");
+        RandomInputs in = new RandomInputs(seed, dir);
+        Random r = new Random(seed);
+        Map<String, ModelRun.Request> requests = new LinkedHashMap<>();
+        Map<String, String> described = new LinkedHashMap<>();
+        // Calls the engine rejects on purpose where PyTorch runs: a NaN dropout_p (PyTorch skips dropout).
+        Set<String> nanDropout = new HashSet<>();
+        for (int i = 0; i < count; ++i) {
+            SdpaModule m = new SdpaModule("fuzz" + i);
+            StringBuilder d = new StringBuilder();
+            m.dtype = new String[] {"float32", "float32", "float16", "bfloat16", "float64"}[r.nextInt(5)];
+            int rank = r.nextInt(20) < 14 ? 4 : r.nextInt(3) == 0 ? 5 : 2 + r.nextInt(2);
+            long b = pick(r, 1, 2, 3);
+            long hq = pick(r, 1, 2, 4, 8);
+            long hkv = hq;
+            int heads = r.nextInt(20);
+            if (heads < 4) {
+                hkv = hq % 2 == 0 ? hq / 2 : hq;
+                m.enableGqa = true;
+            } else if (heads < 6) {
+                hkv = 1;
+                m.enableGqa = r.nextBoolean();  // without the flag PyTorch refuses to broadcast heads
+            } else if (heads == 6) {
+                hkv = 3;  // divides nothing here but 3 heads
+                m.enableGqa = true;
+            }
+            long lq = r.nextInt(30) == 0 ? 0 : pick(r, 1, 2, 5, 9, 17, 33, 70);
+            long lk = r.nextInt(30) == 0 ? 0 : pick(r, 1, 7, 16, 45, 100);
+            long dq = r.nextInt(40) == 0 ? 300 : DIMS[r.nextInt(DIMS.length)];
+            long dk = r.nextInt(40) == 0 ? dq + 1 : dq;  // mismatched head dims: an error
+            long[] q;
+            long[] kv;
+            switch (rank) {
+                case 2:
+                    q = new long[] {lq, dq};
+                    kv = new long[] {lk, dk};
+                    break;
+                case 3:
+                    q = new long[] {hq, lq, dq};
+                    kv = new long[] {hkv, lk, dk};
+                    break;
+                case 5:
+                    q = new long[] {2, b, hq, lq, dq};
+                    kv = new long[] {2, b, hkv, lk, dk};
+                    break;
+                default:
+                    q = new long[] {b, hq, lq, dq};
+                    kv = new long[] {r.nextInt(10) == 0 ? 1 : b, hkv, lk, dk};
+                    break;
+            }
+            if (rank == 4 && r.nextInt(10) == 0) {
+                m.layout = Layout.TRANSPOSED;  // inputs stored [B, L, H, D]
+                q = new long[] {q[0], q[2], q[1], q[3]};
+                kv = new long[] {kv[0], kv[2], kv[1], kv[3]};
+            } else if (rank == 4 && lk > 1 && r.nextInt(10) == 0) {
+                m.layout = Layout.KV_CACHE_SLICE;
+                m.lenK = lk;
+                kv = new long[] {kv[0], kv[1], lk + 5, kv[3]};
+            }
+            Path mask = null;
+            int maskKind = r.nextInt(10);
+            if (maskKind >= 5) {
+                long rows = r.nextInt(25) == 0 ? lq + 1 : lq;  // a mask that does not broadcast: an error
+                long[] shape = r.nextBoolean() || rank != 4 ? new long[] {rows, lk} : new long[] {b, 1, rows, lk};
+                m.mask = maskKind < 7 ? Mask.BOOL : maskKind < 9 ? Mask.FLOAT32 : Mask.SAME_DTYPE;
+                mask =
+                        m.mask == Mask.BOOL
+                                ? in.boolMask(m.name + ".m", new long[] {0}, shape)
+                                : in.additiveMask(m.name + ".m", new long[] {0}, shape);
+            }
+            m.causal = r.nextInt(5) == 0;
+            int scale = r.nextInt(20);
+            m.scale = scale < 14 ? null : new Double[] {0.3, -0.5, 0.0, Double.NaN, Double.POSITIVE_INFINITY, 2.0}[
+                    scale - 14];
+            int dropout = r.nextInt(40);
+            m.dropoutP = dropout == 0 ? Double.NaN : dropout == 1 ? 1.5 : 0.0;
+            List<Path> inputs = m.randomInputs(in, new long[][] {q, kv}, mask);
+            if (r.nextInt(10) == 0) {
+                int which = r.nextInt(inputs.size());
+                long elements = Arrays.stream(which == 0 ? q : which < 3 ? kv : new long[] {1}).reduce(1, (x, y) -> x * y);
+                if (which < 3 && elements > 0) {
+                    float bad = new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}[r.nextInt(3)];
+                    RandomInputs.withElement(inputs.get(which), r.nextInt((int) Math.min(elements, 1 << 30)), bad);
+                    d.append(" ").append(bad).append(" in ").append("qkv".charAt(which));
+                }
+            }
+            d.insert(0, m.dtype + " q" + Arrays.toString(q) + " kv" + Arrays.toString(kv) + " gqa=" + m.enableGqa
+                    + " layout=" + m.layout + " mask=" + m.mask + " causal=" + m.causal + " scale=" + m.scale
+                    + " dropout=" + m.dropoutP);
+            requests.put(m.name, new ModelRun.Request(m.name, m.write(dir), inputs));
+            described.put(m.name, d.toString());
+            if (Double.isNaN(m.dropoutP)) {
+                nanDropout.add(m.name);
+            }
+        }
+
+        Map<String, ModelRun.Result> plain = PlainPyTorch.run(new ArrayList<>(requests.values()));
+        int failedOnPyTorch = 0;
+        for (Map.Entry<String, ModelRun.Request> e : requests.entrySet()) {
+            String name = e.getKey();
+            String what = "seed " + seed + ", " + name + ": " + described.get(name);
+            ModelRun.Result expected = plain.get(name);
+            SdpaStats before = SdpaStats.snapshot();
+            ModelRun.Result actual = ModelRun.run("Metal", e.getValue());
+            SdpaStats delta = SdpaStats.snapshot().since(before);
+            if (nanDropout.contains(name)) {
+                Assert.assertNotNull(actual.error, what);
+                Assert.assertTrue(
+                        actual.error.contains("dropout probability has to be between 0 and 1, but got nan"),
+                        what + ": " + actual.error);
+                continue;
+            }
+            if (expected.error != null) {
+                ++failedOnPyTorch;
+                Assert.assertNotNull(actual.error, what + ": PyTorch fails (" + expected.error + "), ours did not");
+                continue;
+            }
+            Assert.assertNull(actual.error, what);
+            for (int i = 0; i < expected.outputs.size(); ++i) {
+                Assert.assertNull(actual.outputs.get(i).bitwiseDifference(expected.outputs.get(i)), what + " output " + i);
+            }
+            Assert.assertEquals(delta.getFallbackCalls(), 1, what + ": " + delta);
+        }
+        System.err.printf("fuzz: %d calls from seed %d, %d of them invalid for PyTorch%n", count, seed, failedOnPyTorch);
+        Assert.assertTrue(failedOnPyTorch > 0 && failedOnPyTorch < count, "the generator must draw valid and invalid calls");
+    }
+}
