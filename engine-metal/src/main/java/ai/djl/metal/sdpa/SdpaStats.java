@@ -134,8 +134,10 @@ public final class SdpaStats {
      *
      * @param earlier a snapshot taken before this one
      * @return this minus {@code earlier}, counter by counter
+     * @throws IllegalArgumentException if {@code earlier} is null
      */
     public SdpaStats since(SdpaStats earlier) {
+        requireNonNull(earlier, "earlier");
         Map<Backend, Long> n = new EnumMap<>(Backend.class);
         nativeCalls.forEach((k, v) -> n.put(k, v - earlier.nativeCalls.get(k)));
         Map<FallbackReason, Long> f = new EnumMap<>(FallbackReason.class);
@@ -188,8 +190,10 @@ public final class SdpaStats {
      *
      * @param backend the backend
      * @return the number of native calls on it ({@code 0} for {@link Backend#NONE})
+     * @throws IllegalArgumentException if {@code backend} is null
      */
     public long getNativeCalls(Backend backend) {
+        requireNonNull(backend, "backend");
         return nativeCalls.getOrDefault(backend, 0L);
     }
 
@@ -207,8 +211,10 @@ public final class SdpaStats {
      *
      * @param reason the reason
      * @return the number of fallbacks for it
+     * @throws IllegalArgumentException if {@code reason} is null
      */
     public long getFallbackCalls(FallbackReason reason) {
+        requireNonNull(reason, "reason");
         return fallbacks.get(reason);
     }
 
@@ -226,8 +232,10 @@ public final class SdpaStats {
      *
      * @param reason the reason
      * @return the number of rejected calls for it
+     * @throws IllegalArgumentException if {@code reason} is null
      */
     public long getRejectedCalls(FallbackReason reason) {
+        requireNonNull(reason, "reason");
         return rejections.get(reason);
     }
 
@@ -374,6 +382,12 @@ public final class SdpaStats {
      */
     public Duration getGpuTime() {
         return Duration.ofNanos(device[6]);
+    }
+
+    private static void requireNonNull(Object argument, String name) {
+        if (argument == null) {
+            throw new IllegalArgumentException(name + " is null");
+        }
     }
 
     private static <K> long sum(Map<K, Long> counts) {

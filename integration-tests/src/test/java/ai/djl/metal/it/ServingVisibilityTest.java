@@ -89,6 +89,15 @@ public class ServingVisibilityTest {
             Assert.assertEquals(byReason.get(new Object[] {r.id()}).get("value"), now.getFallbackCalls(r), r.id());
         }
         Assert.assertEquals(server.getAttribute(name, "NativeSuspended"), false);
+
+        SdpaStats stats = SdpaStats.snapshot();
+        IllegalArgumentException e =
+                Assert.expectThrows(IllegalArgumentException.class, () -> stats.getFallbackCalls(null));
+        Assert.assertEquals(e.getMessage(), "reason is null");
+        Assert.expectThrows(IllegalArgumentException.class, () -> stats.getRejectedCalls(null));
+        Assert.expectThrows(IllegalArgumentException.class, () -> stats.getNativeCalls(null));
+        Assert.expectThrows(IllegalArgumentException.class, () -> stats.since(null));
+        Assert.expectThrows(IllegalArgumentException.class, () -> stats.getShadowMaxError(null));
     }
 
     private static long sum(Metrics metrics, String name) {
