@@ -9,6 +9,7 @@ import ai.djl.metal.it.util.RandomInputs;
 import ai.djl.metal.it.util.SdpaModule;
 import ai.djl.metal.it.util.SdpaModule.Layout;
 import ai.djl.metal.it.util.SdpaModule.Mask;
+import ai.djl.metal.it.util.Tolerance;
 import ai.djl.metal.it.util.Workspace;
 import ai.djl.metal.sdpa.SdpaStats;
 
@@ -32,9 +33,10 @@ import java.util.Set;
  * not, transposed views, KV-cache slices, NaN and infinities in the values), as TorchScript modules through
  * {@code Criteria} with engine "Metal", against plain PyTorch in a child JVM: where PyTorch fails, ours fails
  * too (an error, never a crash; and a NaN dropout_p, which PyTorch ignores, is rejected); where it succeeds,
- * ours is bitwise its result, every call routed (no native
- * backend in this JVM, so every one falls back). {@code djl.metal.fuzz.cases} calls (60 in CI, 1000 with
- * {@code -Pfuzz}), drawn from {@code djl.metal.fuzz.seed}; a failure names the seed and the case.
+ * ours is bitwise its result (no native backend in the default JVM, so every call falls back), or, in the
+ * simulator JVM, a call that ran natively is within the dtype's tolerance of PyTorch's float64 answer. {@code
+ * djl.metal.fuzz.cases} calls (60 in CI, 1000 with {@code -Pfuzz}; half on the simulator), drawn from {@code
+ * djl.metal.fuzz.seed}; a failure names the seed and the case.
  */
 public class FuzzTest {
 
@@ -46,13 +48,28 @@ public class FuzzTest {
 
     @Test
     public void generatedCallsMatchPlainPyTorch() throws IOException {
+        fuzz(Integer.getInteger("djl.metal.fuzz.cases", 60));
+    }
+
+    /**
+     * The same generator in the JVM with the simulator backend: supported calls run natively and must be
+     * within the dtype's tolerance of PyTorch's float64 answer on the same rounded inputs; the rest fall back,
+     * bitwise. Fewer calls: the simulator runs the kernels on the CPU.
+     */
+    @Test(groups = "simulator-auto")
+    public void generatedCallsOnTheSimulator() throws IOException {
+        fuzz(Math.max(1, Integer.getInteger("djl.metal.fuzz.cases", 60) / 2));
+    }
+
+    private static void fuzz(int count) throws IOException {
         long seed = Long.getLong("djl.metal.fuzz.seed", 20261202L);
-        int count = Integer.getInteger("djl.metal.fuzz.cases", 60);
         Path dir = Workspace.newDirectory("fuzz-");
         RandomInputs in = new RandomInputs(seed, dir);
         Random r = new Random(seed);
         Map<String, ModelRun.Request> requests = new LinkedHashMap<>();
         Map<String, String> described = new LinkedHashMap<>();
+        Map<String, ModelRun.Request> references = new LinkedHashMap<>();
+        Map<String, String> dtypes = new LinkedHashMap<>();
         // Calls the engine rejects on purpose where PyTorch runs: a NaN dropout_p (PyTorch skips dropout).
         Set<String> nanDropout = new HashSet<>();
         for (int i = 0; i < count; ++i) {
@@ -139,13 +156,28 @@ public class FuzzTest {
                     + " dropout=" + m.dropoutP);
             requests.put(m.name, new ModelRun.Request(m.name, m.write(dir), inputs));
             described.put(m.name, d.toString());
+            SdpaModule ref = new SdpaModule(m.name + "_ref64");
+            ref.dtype = m.dtype;
+            ref.layout = m.layout;
+            ref.lenK = m.lenK;
+            ref.mask = m.mask;
+            ref.causal = m.causal;
+            ref.scale = m.scale;
+            ref.enableGqa = m.enableGqa;
+            ref.dropoutP = m.dropoutP;
+            ref.float64Reference = true;
+            references.put(m.name, new ModelRun.Request(ref.name, ref.write(dir), inputs));
+            dtypes.put(m.name, m.dtype);
             if (Double.isNaN(m.dropoutP)) {
                 nanDropout.add(m.name);
             }
         }
 
-        Map<String, ModelRun.Result> plain = PlainPyTorch.run(new ArrayList<>(requests.values()));
+        List<ModelRun.Request> all = new ArrayList<>(requests.values());
+        all.addAll(references.values());
+        Map<String, ModelRun.Result> plain = PlainPyTorch.run(all);
         int failedOnPyTorch = 0;
+        int nativeCalls = 0;
         for (Map.Entry<String, ModelRun.Request> e : requests.entrySet()) {
             String name = e.getKey();
             String what = "seed " + seed + ", " + name + ": " + described.get(name);
@@ -166,12 +198,29 @@ public class FuzzTest {
                 continue;
             }
             Assert.assertNull(actual.error, what);
-            for (int i = 0; i < expected.outputs.size(); ++i) {
-                Assert.assertNull(actual.outputs.get(i).bitwiseDifference(expected.outputs.get(i)), what + " output " + i);
+            Assert.assertEquals(delta.getTotalCalls(), 1, what + ": " + delta);
+            if (delta.getNativeCalls() == 1) {
+                ++nativeCalls;
+                ModelRun.Result ref64 = plain.get(name + "_ref64");
+                Assert.assertNull(ref64.error, what + ": float64 reference");
+                double error =
+                        Tolerance.maxError(actual.outputs.get(0).toDoubles(), ref64.outputs.get(0).toDoubles());
+                Assert.assertTrue(error <= Tolerance.of(dtypes.get(name)), what + ": native, max error " + error);
+                Assert.assertEquals(
+                        actual.outputs.get(1).toDoubles(), expected.outputs.get(1).toDoubles(), what + ": strides");
+                continue;
             }
-            Assert.assertEquals(delta.getFallbackCalls(), 1, what + ": " + delta);
+            for (int i = 0; i < expected.outputs.size(); ++i) {
+                Assert.assertNull(
+                        actual.outputs.get(i).bitwiseDifference(expected.outputs.get(i)), what + " output " + i);
+            }
         }
-        System.err.printf("fuzz: %d calls from seed %d, %d of them invalid for PyTorch%n", count, seed, failedOnPyTorch);
+        System.err.printf(
+                "fuzz: %d calls from seed %d, %d of them invalid for PyTorch, %d native%n",
+                count,
+                seed,
+                failedOnPyTorch,
+                nativeCalls);
         Assert.assertTrue(failedOnPyTorch > 0 && failedOnPyTorch < count, "the generator must draw valid and invalid calls");
     }
 }

@@ -45,6 +45,7 @@ public class InferenceServerTest {
         HttpClient http = HttpClient.newHttpClient();
         try (InferenceServer server = InferenceServer.start(model, "Metal", "127.0.0.1", 0, 2)) {
             URI uri = server.uri();
+            long errorsBefore = sdpaErrors(get(http, uri.resolve("/metrics")).body());
             HttpResponse<String> health = get(http, uri.resolve("/health"));
             Assert.assertEquals(health.statusCode(), 200);
             Assert.assertTrue(health.body().contains("\"engine\":\"Metal\""), health.body());
@@ -70,12 +71,22 @@ public class InferenceServerTest {
             Assert.assertEquals(again.body(), ok.body());
 
             String metrics = get(http, uri.resolve("/metrics")).body();
-            Assert.assertTrue(metrics.contains("sdpa_calls_total{path=\"error\"} 1"), metrics);
+            // The SDPA counters are the process's: one more error, the mismatched head dims.
+            Assert.assertEquals(sdpaErrors(metrics) - errorsBefore, 1, metrics);
             Assert.assertTrue(metrics.contains("inference_requests_total{outcome=\"ok\"} 2"), metrics);
             Assert.assertTrue(metrics.contains("inference_requests_total{outcome=\"client_error\"} 7"), metrics);
             Assert.assertTrue(metrics.contains("inference_request_seconds_count 9"), metrics);
             Assert.assertTrue(metrics.contains("sdpa_breaker_suspended 0"), metrics);
         }
+    }
+
+    private static long sdpaErrors(String metrics) {
+        String prefix = "sdpa_calls_total{path=\"error\"} ";
+        return metrics.lines()
+                .filter(l -> l.startsWith(prefix))
+                .mapToLong(l -> Long.parseLong(l.substring(prefix.length())))
+                .findFirst()
+                .orElseThrow();
     }
 
     private static void expect(HttpResponse<String> r, int status, String message) {
