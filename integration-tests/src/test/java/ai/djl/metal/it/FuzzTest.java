@@ -156,16 +156,7 @@ public class FuzzTest {
                     + " dropout=" + m.dropoutP);
             requests.put(m.name, new ModelRun.Request(m.name, m.write(dir), inputs));
             described.put(m.name, d.toString());
-            SdpaModule ref = new SdpaModule(m.name + "_ref64");
-            ref.dtype = m.dtype;
-            ref.layout = m.layout;
-            ref.lenK = m.lenK;
-            ref.mask = m.mask;
-            ref.causal = m.causal;
-            ref.scale = m.scale;
-            ref.enableGqa = m.enableGqa;
-            ref.dropoutP = m.dropoutP;
-            ref.float64Reference = true;
+            SdpaModule ref = m.float64Twin();
             references.put(m.name, new ModelRun.Request(ref.name, ref.write(dir), inputs));
             dtypes.put(m.name, m.dtype);
             if (Double.isNaN(m.dropoutP)) {

@@ -206,14 +206,7 @@ public class NativeRoutingTest {
         ModelRun.Request request = new ModelRun.Request(module.name, module.write(dir), inputs);
         ModelRun.Request reference = request;
         if (reason == null) {
-            SdpaModule ref = m(module.name + "_ref64", module.dtype);
-            ref.layout = module.layout;
-            ref.lenK = module.lenK;
-            ref.mask = module.mask;
-            ref.causal = module.causal;
-            ref.scale = module.scale;
-            ref.enableGqa = module.enableGqa;
-            ref.float64Reference = true;
+            SdpaModule ref = module.float64Twin();
             reference = new ModelRun.Request(ref.name, ref.write(dir), inputs);
         }
         Case c = new Case(module, request, reference, reason);

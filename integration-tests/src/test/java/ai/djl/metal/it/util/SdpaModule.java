@@ -115,6 +115,26 @@ public final class SdpaModule {
     }
 
     /**
+     * Returns the same call computed in float64 on inputs first rounded to this module's dtype ({@link
+     * #float64Reference}), named {@code <name>_ref64}.
+     *
+     * @return the reference module
+     */
+    public SdpaModule float64Twin() {
+        SdpaModule ref = new SdpaModule(name + "_ref64");
+        ref.dtype = dtype;
+        ref.layout = layout;
+        ref.lenK = lenK;
+        ref.mask = mask;
+        ref.causal = causal;
+        ref.scale = scale;
+        ref.enableGqa = enableGqa;
+        ref.dropoutP = dropoutP;
+        ref.float64Reference = true;
+        return ref;
+    }
+
+    /**
      * Returns the TorchScript dtype code.
      *
      * @return the code
