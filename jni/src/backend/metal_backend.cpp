@@ -87,6 +87,7 @@ Outcome MetalBackend::run(const call::SdpaCall& call, const call::CallFacts& fac
     // encoded after ours on the same stream, so it runs after our kernels have read and written them.
     verdict = run_on_mps_stream(plan, operands);
   } else {
+    if (hidden_rows_non_finite(facts, geometry)) return {{}, Reason::kNonFinite};
     HostScratch scratch(plan);
     verdict = run_on_host(plan, host_operands(facts, geometry, out, scratch));
     if (verdict.native() && scratch.non_finite()) verdict = Reason::kNonFinite;

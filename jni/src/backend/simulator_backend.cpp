@@ -19,6 +19,7 @@ call::Verdict SimulatorBackend::support(const call::CallFacts& facts, kernel::At
 
 Outcome SimulatorBackend::run(const call::SdpaCall& call, const call::CallFacts& facts,
                               const kernel::AttentionGeometry& geometry) {
+  if (hidden_rows_non_finite(facts, geometry)) return {{}, call::Reason::kNonFinite};
   Output out = allocate_output(call, facts, geometry);
   // This backend exists to verify the kernels: NaN in every element first, so an element they miss shows.
   std::memset(out.info.data, 0xff, static_cast<size_t>(out.info.extent() * kernel::element_bytes(geometry.element)));

@@ -1,6 +1,8 @@
 #include "backend/tensors.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -31,7 +33,36 @@ Output contiguous_like(const torch::TensorInfo& q) {
   return {std::move(out), std::move(info)};
 }
 
+// A NaN or an infinity, from the bits of one element of the type.
+bool non_finite_at(const void* base, int64_t index, kernel::Element e) {
+  if (e == kernel::Element::kFloat32) {
+    uint32_t bits;
+    std::memcpy(&bits, static_cast<const char*>(base) + index * 4, 4);
+    return (bits & 0x7f800000u) == 0x7f800000u;
+  }
+  uint16_t bits;
+  std::memcpy(&bits, static_cast<const char*>(base) + index * 2, 2);
+  return e == kernel::Element::kFloat16 ? (bits & 0x7c00u) == 0x7c00u : (bits & 0x7f80u) == 0x7f80u;
+}
+
 }  // namespace
+
+bool hidden_rows_non_finite(const call::CallFacts& facts, const kernel::AttentionGeometry& g) {
+  if (!g.is_causal || g.len_k <= g.len_q) return false;
+  for (const auto& [data, stride] : {std::pair{facts.k.data, g.k_stride}, std::pair{facts.v.data, g.v_stride}}) {
+    for (int64_t b = 0; b < g.batch; ++b) {
+      for (int64_t h = 0; h < g.heads_kv; ++h) {
+        for (int64_t row = g.len_q; row < g.len_k; ++row) {
+          const int64_t first = b * stride[0] + h * stride[1] + row * stride[2];
+          for (int64_t d = 0; d < g.head_dim; ++d) {
+            if (non_finite_at(data, first + d, g.element)) return true;
+          }
+        }
+      }
+    }
+  }
+  return false;
+}
 
 Output allocate_output(const call::SdpaCall& call, const call::CallFacts& facts,
                        const kernel::AttentionGeometry& geometry) {

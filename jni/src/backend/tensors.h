@@ -26,6 +26,11 @@ Output allocate_output(const call::SdpaCall& call, const call::CallFacts& facts,
 // The output's strides as the kernels index them.
 plan::OutputStrides kernel_output_strides(const torch::TensorInfo& output);
 
+// Whether a key or value row that no query row may see (top-left causal masking hides the keys at or past
+// len_q) holds a NaN or an infinity, in host memory. The kernels never read those rows, but PyTorch's CPU kernels
+// multiply their zero weights by them (0 x inf = NaN), so such a call must run on PyTorch to give its result.
+bool hidden_rows_non_finite(const call::CallFacts& facts, const kernel::AttentionGeometry& geometry);
+
 // A plan's scratch in host memory: the split decode's partials and the threadgroups' non-finite flags (each
 // empty when the plan has none).
 struct HostScratch {

@@ -3,7 +3,8 @@
 // sum are computed in double, rows with no key to attend to give zeros (as PyTorch 2.5+ does). NaN and
 // infinities propagate as IEEE arithmetic has them, through every key a row may see: a masked key's zero
 // weight times an infinite value is NaN, as in PyTorch; keys past a row under causal masking are not in its
-// sum (PyTorch's flash kernels never read them); a row whose scores are all NaN has no maximum and comes out
+// sum (the kernels' rule: they never read them, and the backends test the rows no row may see on the host);
+// a row whose scores are all NaN has no maximum and comes out
 // as zeros, as from PyTorch's CPU flash kernel.
 #pragma once
 

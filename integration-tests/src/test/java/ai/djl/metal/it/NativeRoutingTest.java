@@ -173,6 +173,12 @@ public class NativeRoutingTest {
         gqaValue.enableGqa = true;
         addNonFinite(gqaValue, shapes(new long[] {1, 8, 19, 64}, new long[] {1, 2, 23, 64}), null, 2, 64 * 30,
                 Float.NEGATIVE_INFINITY);
+        // A key no query row may see (top-left causal, Lq < Lk): the kernels skip it, PyTorch multiplies its zero
+        // weight by the infinity (NaN), so the call runs on PyTorch.
+        SdpaModule hidden = m("fallback_inf_in_value_hidden_by_causal", "float32");
+        hidden.causal = true;
+        addNonFinite(hidden, shapes(new long[] {1, 2, 1, 64}, new long[] {1, 2, 45, 64}), null, 2, 30 * 64 + 1,
+                Float.POSITIVE_INFINITY);
         SdpaModule nanMask = m("fallback_nan_in_additive_mask", "float32");
         nanMask.mask = Mask.FLOAT32;
         addNonFinite(nanMask, qkv(1, 2, 17, 29, 96), in.additiveMask("nanm", none, 17, 29), 3, 29 * 4 + 7,
