@@ -63,13 +63,15 @@ Verdict MetalBackend::support(const call::CallFacts& facts, kernel::AttentionGeo
 
 Outcome MetalBackend::run(const call::SdpaCall& call, const call::CallFacts& facts,
                           const kernel::AttentionGeometry& geometry) {
+  const bool on_mps = facts.q.device_type == torch::shim().device_mps;
+  if (!on_mps && hidden_rows_non_finite(facts, geometry)) return {{}, Reason::kNonFinite};
   metal::objc::Pool pool;
   Output out = allocate_output(call, facts, geometry);
   const plan::Plan plan = plan::plan_attention(geometry, kernel_output_strides(out.info));
   const int element = kernel::element_bytes(geometry.element);
   const int mask_element = kernel::mask_element_bytes(geometry.mask, geometry.element);
   Verdict verdict;
-  if (facts.q.device_type == torch::shim().device_mps) {
+  if (on_mps) {
     torch::Tensor partials;
     encoder::MetalOperands operands;
     operands.query = mps_operand(facts.q.data, torch::storage_offset(call.query.get()), element);
@@ -87,7 +89,6 @@ Outcome MetalBackend::run(const call::SdpaCall& call, const call::CallFacts& fac
     // encoded after ours on the same stream, so it runs after our kernels have read and written them.
     verdict = run_on_mps_stream(plan, operands);
   } else {
-    if (hidden_rows_non_finite(facts, geometry)) return {{}, Reason::kNonFinite};
     HostScratch scratch(plan);
     verdict = run_on_host(plan, host_operands(facts, geometry, out, scratch));
     if (verdict.native() && scratch.non_finite()) verdict = Reason::kNonFinite;

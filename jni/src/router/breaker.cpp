@@ -17,6 +17,13 @@ std::atomic<int> g_consecutive{0};
 std::atomic<uint64_t> g_trips{0};
 bool g_logged_suspended = false;  // under g_mutex: the state the log last announced
 
+// Under g_mutex.
+void close_locked() {
+  g_until.store(0);
+  g_consecutive.store(0);
+  g_logged_suspended = false;
+}
+
 }  // namespace
 
 int64_t monotonic_nanos() {
@@ -27,22 +34,20 @@ int64_t monotonic_nanos() {
 void configure_breaker(const BreakerSettings& settings) {
   std::lock_guard<std::mutex> lock(g_mutex);
   g_settings = settings;
-  g_until.store(0);
-  g_consecutive.store(0);
-  g_logged_suspended = false;
+  close_locked();
 }
 
 void reset_breaker() {
   std::lock_guard<std::mutex> lock(g_mutex);
-  g_until.store(0);
-  g_consecutive.store(0);
-  g_logged_suspended = false;
+  close_locked();
 }
 
 bool breaker_allows(int64_t now) {
   const int64_t until = g_until.load(std::memory_order_relaxed);
   return until == 0 || now >= until;
 }
+
+bool breaker_allows() { return g_until.load(std::memory_order_relaxed) == 0 || breaker_allows(monotonic_nanos()); }
 
 void breaker_success() {
   if (g_consecutive.load(std::memory_order_relaxed) == 0 && g_until.load(std::memory_order_relaxed) == 0) return;

@@ -27,6 +27,8 @@ void reset_breaker();
 
 // Whether native execution may be tried at `now` (nanoseconds of a monotonic clock).
 bool breaker_allows(int64_t now);
+// The same now; the clock is read only while suspended (every routed call asks).
+bool breaker_allows();
 void breaker_success();
 // `what` (the failure) goes into the log line when this failure suspends native execution.
 void breaker_failure(int64_t now, const std::string& what);

@@ -34,7 +34,7 @@ Verdict decide(const SdpaCall& call, const CallFacts& facts, Entry entry, Native
   if (!backend) return Reason::kNoBackend;
   if (entry == Entry::kAboveAutograd && grad_required(call)) return Reason::kGradient;
   if (facts.dropout_p != 0.0) return Reason::kDropout;
-  if (!breaker_allows(monotonic_nanos())) return Reason::kSuspended;
+  if (!breaker_allows()) return Reason::kSuspended;
   if (shadow_disabled(facts)) return Reason::kDiverged;
   return backend->support(facts, geometry);
 }
@@ -62,10 +62,16 @@ NativeBackend* active_backend() { return g_backend.load(std::memory_order_relaxe
 
 namespace {
 
-torch::Tensor decide_and_run(const SdpaCall& call, Entry entry) {
-  const CallFacts facts = CallFacts::read(call);
+// The call's facts, once they pass validation (PyTorch's checks, or clearer ones).
+CallFacts valid_facts(const SdpaCall& call) {
+  CallFacts facts = CallFacts::read(call);
   const std::string error = validate(facts);
   if (!error.empty()) throw SdpaError(error);
+  return facts;
+}
+
+torch::Tensor decide_and_run(const SdpaCall& call, Entry entry) {
+  const CallFacts facts = valid_facts(call);
 
   const Mode m = mode();
   NativeBackend* backend = active_backend();
@@ -119,11 +125,6 @@ torch::Tensor route(const SdpaCall& call, Entry entry) {
   }
 }
 
-torch::Tensor pass_through(const SdpaCall& call) {
-  const CallFacts facts = CallFacts::read(call);
-  const std::string error = validate(facts);
-  if (!error.empty()) throw SdpaError(error);
-  return pytorch_sdpa(call, facts);
-}
+torch::Tensor pass_through(const SdpaCall& call) { return pytorch_sdpa(call, valid_facts(call)); }
 
 }  // namespace djl_metal::router

@@ -69,13 +69,13 @@ public final class SdpaStats {
      * @return the snapshot
      */
     public static SdpaStats snapshot() {
-        if (!SdpaRouter.isStarted()) {
-            return zero();
-        }
-        int backends = MetalLibrary.backendCount();
-        int reasons = MetalLibrary.reasonCount();
+        // The native lists match the Java enums (checked at engine start): Backend, then "none" and FallbackReason.
+        int backends = Backend.values().length;
+        int reasons = FallbackReason.values().length + 1;
         long[] raw = new long[backends + 2 * reasons + 1 + BREAKER_FIGURES + SHADOW_FIGURES + DEVICE_FIGURES];
-        MetalLibrary.stats(raw, raw.length);
+        if (SdpaRouter.isStarted()) {
+            MetalLibrary.stats(raw, raw.length);
+        }
         Map<Backend, Long> nativeCalls = new EnumMap<>(Backend.class);
         for (Backend b : Backend.values()) {
             if (b != Backend.NONE) {
@@ -103,30 +103,6 @@ public final class SdpaStats {
         System.arraycopy(raw, at, device, 0, DEVICE_FIGURES);
         return new SdpaStats(
                 nativeCalls, fallbacks, rejections, errors, breaker, shadowCounts, shadowMaxError, device);
-    }
-
-    private static SdpaStats zero() {
-        Map<Backend, Long> nativeCalls = new EnumMap<>(Backend.class);
-        for (Backend b : Backend.values()) {
-            if (b != Backend.NONE) {
-                nativeCalls.put(b, 0L);
-            }
-        }
-        Map<FallbackReason, Long> fallbacks = new EnumMap<>(FallbackReason.class);
-        Map<FallbackReason, Long> rejections = new EnumMap<>(FallbackReason.class);
-        for (FallbackReason r : FallbackReason.values()) {
-            fallbacks.put(r, 0L);
-            rejections.put(r, 0L);
-        }
-        return new SdpaStats(
-                nativeCalls,
-                fallbacks,
-                rejections,
-                0,
-                new long[BREAKER_FIGURES],
-                new long[2],
-                new double[3],
-                new long[DEVICE_FIGURES]);
     }
 
     /**

@@ -115,17 +115,7 @@ public final class InferenceServer implements AutoCloseable {
      * @throws ModelException if the model cannot be loaded
      */
     public static void main(String[] args) throws IOException, ModelException {
-        Map<String, String> a = new HashMap<>();
-        for (String arg : args) {
-            int eq = arg.indexOf('=');
-            if (eq <= 0) {
-                usage("not key=value: " + arg);
-            }
-            a.put(arg.substring(0, eq), arg.substring(eq + 1));
-        }
-        if (!a.containsKey("model") || !Files.isRegularFile(Path.of(a.get("model")))) {
-            usage("model=<TorchScript file> is required and must exist");
-        }
+        Map<String, String> a = keyValues(args, USAGE);
         InferenceServer s =
                 start(
                         Path.of(a.get("model")),
@@ -137,10 +127,32 @@ public final class InferenceServer implements AutoCloseable {
         System.out.println("listening on " + s.uri() + " (engine " + s.engine + ')');
     }
 
-    private static void usage(String why) {
-        System.err.println(why + "\nusage: InferenceServer model=<file.pt> [engine=Metal] [host=127.0.0.1]"
-                + " [port=8080] [threads=4]");
-        System.exit(2);
+    private static final String USAGE =
+            "InferenceServer model=<file.pt> [engine=Metal] [host=127.0.0.1] [port=8080] [threads=4]";
+
+    /**
+     * Reads {@code key=value} arguments, and requires {@code model=} to name a file; else prints why and the
+     * usage, and exits with 2.
+     */
+    static Map<String, String> keyValues(String[] args, String usage) {
+        Map<String, String> a = new HashMap<>();
+        String why = null;
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            if (eq <= 0) {
+                why = "not key=value: " + arg;
+            } else {
+                a.put(arg.substring(0, eq), arg.substring(eq + 1));
+            }
+        }
+        if (why == null && (!a.containsKey("model") || !Files.isRegularFile(Path.of(a.get("model"))))) {
+            why = "model=<TorchScript file> is required and must exist";
+        }
+        if (why != null) {
+            System.err.println(why + "\nusage: " + usage);
+            System.exit(2);
+        }
+        return a;
     }
 
     private void predict(HttpExchange x) throws IOException {

@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -91,11 +90,9 @@ public final class LoadTest {
      * @throws Exception if a service cannot start or a request cannot be sent
      */
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new HashMap<>();
-        for (String arg : args) {
-            int eq = arg.indexOf('=');
-            a.put(arg.substring(0, Math.max(eq, 0)), arg.substring(eq + 1));
-        }
+        Map<String, String> a =
+                InferenceServer.keyValues(
+                        args, "LoadTest model=<file.pt> [seconds=5] [rounds=4] [clients=4] [threads=4] [length=18]");
         String model = a.get("model");
         double seconds = Double.parseDouble(a.getOrDefault("seconds", "5"));
         int rounds = Integer.parseInt(a.getOrDefault("rounds", "4"));
