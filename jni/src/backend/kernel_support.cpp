@@ -90,6 +90,9 @@ call::Reason kernel_support(const call::CallFacts& f, kernel::AttentionGeometry*
   g.is_causal = f.is_causal;
   g.scale = f.scale ? *f.scale : 1.0 / std::sqrt(static_cast<double>(g.head_dim));
   if (!std::isfinite(static_cast<float>(g.scale))) return Reason::kScale;
+  // PyTorch's CPU flash kernel sets causally masked scores to -inf before it scales them: a scale of 0 or below
+  // turns them into NaN (0 * -inf) or +inf, and PyTorch returns NaN rows where the kernels would not.
+  if (g.is_causal && !(g.scale > 0)) return Reason::kScale;
   *out = g;
   return Reason::kNone;
 }

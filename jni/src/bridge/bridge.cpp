@@ -21,7 +21,7 @@ using backend::BackendKind;
 using call::Reason;
 
 constexpr int kBreakerStats = 2;  // suspended now, times suspended
-constexpr int kShadowStats = 5;   // shadowed calls, divergent ones, max error per dtype (double bits)
+constexpr int kShadowStats = 6;   // shadowed calls, divergent ones, their nanoseconds, max error per dtype (double bits)
 constexpr int kDeviceStats = 7;   // compile stats (5), then GPU time (2)
 
 torch::AtenTensorHandle handle(int64_t h, const char* what) {
@@ -132,6 +132,7 @@ int stats(int64_t* out, int capacity) {
   const router::ShadowStats shadow = router::shadow_stats();
   out[i++] = static_cast<int64_t>(shadow.calls);
   out[i++] = static_cast<int64_t>(shadow.divergences);
+  out[i++] = static_cast<int64_t>(shadow.nanos);
   for (double e : shadow.max_error) {
     int64_t bits;
     std::memcpy(&bits, &e, sizeof bits);  // the double's bits: Java reads them with Double.longBitsToDouble

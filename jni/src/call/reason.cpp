@@ -44,7 +44,7 @@ const char* reason_text(Reason r) {
     case Reason::kShape:
       return "query/key/value ranks, batch or head broadcasting, or a mask rank below 2, not one the kernels handle";
     case Reason::kSize: return "an empty dimension or a size beyond the kernels' index limits";
-    case Reason::kScale: return "the scale is NaN or infinite";
+    case Reason::kScale: return "the scale is NaN or infinite, or not positive with is_causal (PyTorch's CPU kernel then returns NaN rows)";
     case Reason::kSmallCall:
       return "a call on CPU tensors too small to repay a GPU round trip (ai.djl.metal.cpu_min_flops)";
     case Reason::kKernelUnavailable: return "the Metal kernel for this call failed to build or exceeds the device's limits";

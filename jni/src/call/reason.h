@@ -20,7 +20,7 @@ enum class Reason : int {
   kLayout,             // last dimension of q, k or v is not contiguous, or a tensor without a data pointer
   kShape,              // rank above 4, q/k ranks differ, batch or head broadcasting the kernels do not do, mask rank < 2
   kSize,               // an empty dimension, or a size beyond the kernels' 32-bit index limits
-  kScale,              // the scale is NaN or infinite
+  kScale,              // the scale is NaN or infinite, or not positive with is_causal
   kSmallCall,          // CPU tensors, and too little work to repay a GPU round trip
   kKernelUnavailable,  // the kernel's library or pipeline failed to build, or exceeds the device's limits
   kGpuError,           // Metal failed to run the call (command buffer error, or an object it would not create)

@@ -20,6 +20,7 @@ struct ShadowSettings {
 
 struct ShadowStats {
   uint64_t calls = 0, divergences = 0;
+  uint64_t nanos = 0;  // time spent in shadow checks: PyTorch's call, the comparison (what shadow mode costs)
   double max_error[3] = {};  // by kernel::Element: float32, float16, bfloat16; |native - PyTorch| / (1 + |PyTorch|)
 };
 

@@ -240,9 +240,14 @@ TEST(shadow_mode_catches_a_wrong_result_and_turns_its_shape_off) {
   router::configure_shadow({1.0, true});
   const Case& c = *cases[0];
   const router::ShadowStats before = router::shadow_stats();
+  const int64_t start = router::monotonic_nanos();
   const Tensor right = c.run();
+  const int64_t took = router::monotonic_nanos() - start;
   router::ShadowStats now = router::shadow_stats();
   CHECK_EQ(now.calls - before.calls, 1u);
+  // The check's time is counted, and is part of the call's.
+  CHECK(now.nanos > before.nanos);
+  CHECK(now.nanos - before.nanos <= static_cast<uint64_t>(took));
   CHECK_EQ(now.divergences, before.divergences);
   CHECK(now.max_error[0] <= 1e-5);
   CHECK(bitwise_equal(right, c.run()));  // native again: the results of the kernels are deterministic

@@ -222,6 +222,18 @@ TEST(support_reasons) {
     f.scale = scale;
     CHECK(reason_of(f) == Reason::kScale);
   }
+  // Causal: only a positive scale (PyTorch's CPU kernel turns masked scores into NaN or +inf otherwise).
+  for (double scale : {0.0, -0.0, -0.5, 1e-30}) {
+    CallFacts f = basic();
+    f.is_causal = true;
+    f.scale = scale;
+    CHECK(reason_of(f) == (scale > 0 ? Reason::kNone : Reason::kScale));
+  }
+  {
+    CallFacts f = basic();
+    f.scale = 0.0;
+    CHECK(reason_of(f) == Reason::kNone);
+  }
   // A head dim of 1 needs no unit stride along it.
   TensorInfo q1 = tensor({1, 2, 5, 1}), k1 = tensor({1, 2, 7, 1});
   q1.strides = {10, 5, 1, 5};

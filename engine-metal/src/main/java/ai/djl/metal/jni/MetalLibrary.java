@@ -171,7 +171,7 @@ public final class MetalLibrary {
      * Reads the routing counters.
      *
      * @param out receives [native by backend][fallback by reason][rejected by reason][errors][suspended
-     *     now (0 or 1), times suspended][shadowed calls, divergent ones, largest error for float32, float16,
+     *     now (0 or 1), times suspended][shadowed calls, divergent ones, the nanoseconds their checks took, largest error for float32, float16,
      *     bfloat16 as the bits of a double][shader
      *     libraries compiled, their nanoseconds, pipelines built, their nanoseconds, build failures, GPU-timed
      *     command buffers, their GPU nanoseconds]

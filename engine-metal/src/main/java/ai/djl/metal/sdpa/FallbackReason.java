@@ -34,7 +34,10 @@ public enum FallbackReason {
     SHAPE,
     /** An empty dimension, or a size beyond the kernels' index limits. */
     SIZE,
-    /** The scale is NaN or infinite. */
+    /**
+     * The scale is NaN or infinite, or not positive with {@code is_causal} (PyTorch's CPU kernel then returns NaN
+     * rows, which the kernels would not).
+     */
     SCALE,
     /**
      * CPU tensors and too little work to repay a GPU round trip (under {@code ai.djl.metal.cpu_min_flops}

@@ -28,7 +28,7 @@ public final class SdpaStats {
     /** Slots of the native counters after the per-reason ones. */
     private static final int DEVICE_FIGURES = 7;
     private static final int BREAKER_FIGURES = 2;
-    private static final int SHADOW_FIGURES = 5;
+    private static final int SHADOW_FIGURES = 6;
 
     private final Map<Backend, Long> nativeCalls;
     private final Map<FallbackReason, Long> fallbacks;
@@ -36,7 +36,8 @@ public final class SdpaStats {
     private final long errors;
     // suspended now (0 or 1), times suspended
     private final long[] breaker;
-    // shadowed calls, divergent ones, then the largest error per dtype (float32, float16, bfloat16)
+    // shadowed calls, divergent ones, the nanoseconds their checks took; then the largest error per dtype (float32,
+    // float16, bfloat16)
     private final long[] shadowCounts;
     private final double[] shadowMaxError;
     // libraries, their nanoseconds, pipelines, their nanoseconds, failures, GPU-timed command buffers, their
@@ -93,10 +94,10 @@ public final class SdpaStats {
         long errors = raw[at++];
         long[] breaker = {raw[at], raw[at + 1]};
         at += BREAKER_FIGURES;
-        long[] shadowCounts = {raw[at], raw[at + 1]};
+        long[] shadowCounts = {raw[at], raw[at + 1], raw[at + 2]};
         double[] shadowMaxError = new double[3];
         for (int i = 0; i < 3; ++i) {
-            shadowMaxError[i] = Double.longBitsToDouble(raw[at + 2 + i]);
+            shadowMaxError[i] = Double.longBitsToDouble(raw[at + 3 + i]);
         }
         at += SHADOW_FIGURES;
         long[] device = new long[DEVICE_FIGURES];
@@ -126,9 +127,10 @@ public final class SdpaStats {
         }
         // The breaker's state is this snapshot's; its trips are counted like the rest.
         long[] b = {breaker[0], breaker[1] - earlier.breaker[1]};
-        long[] sc = {
-            shadowCounts[0] - earlier.shadowCounts[0], shadowCounts[1] - earlier.shadowCounts[1]
-        };
+        long[] sc = new long[shadowCounts.length];
+        for (int i = 0; i < sc.length; ++i) {
+            sc[i] = shadowCounts[i] - earlier.shadowCounts[i];
+        }
         // The largest errors are since the process started: a maximum has no difference.
         return new SdpaStats(n, f, r, errors - earlier.errors, b, sc, shadowMaxError, c);
     }
@@ -251,6 +253,16 @@ public final class SdpaStats {
      */
     public long getShadowDivergences() {
         return shadowCounts[1];
+    }
+
+    /**
+     * Returns the time shadow mode's checks took: PyTorch's own run of each shadowed call and the comparison of
+     * the results, which is what shadow mode adds to those calls.
+     *
+     * @return the time spent in shadow checks
+     */
+    public Duration getShadowTime() {
+        return Duration.ofNanos(shadowCounts[2]);
     }
 
     /**
@@ -393,7 +405,10 @@ public final class SdpaStats {
             sb.append("; shadowed ")
                     .append(getShadowCalls())
                     .append(", divergent ")
-                    .append(getShadowDivergences());
+                    .append(getShadowDivergences())
+                    .append(", checks took ")
+                    .append(getShadowTime().toMillis())
+                    .append(" ms");
         }
         if (getShaderLibrariesCompiled() > 0 || getPipelinesBuilt() > 0 || getKernelBuildFailures() > 0) {
             sb.append("; kernels built: ")

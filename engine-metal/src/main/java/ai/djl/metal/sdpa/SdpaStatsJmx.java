@@ -79,6 +79,11 @@ final class SdpaStatsJmx implements SdpaStatsMXBean {
     }
 
     @Override
+    public long getShadowMillis() {
+        return SdpaStats.snapshot().getShadowTime().toMillis();
+    }
+
+    @Override
     public Map<String, Double> getShadowMaxErrors() {
         SdpaStats s = SdpaStats.snapshot();
         Map<String, Double> errors = new LinkedHashMap<>();

@@ -96,6 +96,13 @@ public interface SdpaStatsMXBean {
     long getShadowDivergences();
 
     /**
+     * Returns the milliseconds shadow mode's checks took.
+     *
+     * @return see {@link SdpaStats#getShadowTime()}
+     */
+    long getShadowMillis();
+
+    /**
      * Returns shadow mode's largest error by dtype ({@code float32}, {@code float16}, {@code bfloat16}).
      *
      * @return see {@link SdpaStats#getShadowMaxError(FloatType)}

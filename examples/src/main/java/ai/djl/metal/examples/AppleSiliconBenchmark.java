@@ -36,10 +36,12 @@ import java.util.Map;
  * Metal SDPA against PyTorch's CPU and MPS SDPA on this Mac, side by side in one run, written to one report
  * (Markdown, with the figures again as JSON at its end) for Mac users to attach to an issue.
  *
- * <p>The SDPA override is process-wide, so two warm child JVMs serve the calls: "pytorch" (the Metal engine
- * with {@code ai.djl.metal.sdpa=off}: PyTorch's own SDPA) and "metal" ({@code sdpa=native}, backend {@code
- * metal}, no small-call threshold: every call on the Metal kernels, or an error naming why not). For every
- * case and tensor device (CPU, MPS) both are measured one after the other, the order alternating, and the
+ * <p>The SDPA override is process-wide, so warm child JVMs serve the calls: "pytorch" (the Metal engine
+ * with {@code ai.djl.metal.sdpa=off}: PyTorch's own SDPA), "metal" ({@code sdpa=native}, backend {@code
+ * metal}, no small-call threshold: every call on the Metal kernels, or an error naming why not), and "shadow"
+ * (the same with {@code ai.djl.metal.shadow=1}: every call also checked against PyTorch's, on CPU tensors only,
+ * which is all shadow mode checks). For every case and tensor device (CPU, MPS) they are measured one after the
+ * other, the order rotating, and the
  * whole list runs twice, the second time backwards, so drift affects both alike; each figure is the median
  * per-call wall time of five timed groups after a warm-up call, MPS work synchronised at the end of each
  * group. For the Metal backend on CPU tensors the GPU time of its command buffers (from their GPU
@@ -159,6 +161,9 @@ public final class AppleSiliconBenchmark {
         double gpuMs = -1;
         double buildMs;
         int calls;
+        // Shadow mode: the time its checks took per call, and the calls it found divergent.
+        double shadowMs = -1;
+        long divergent;
 
         static Measurement parse(String line) {
             try {
@@ -186,6 +191,10 @@ public final class AppleSiliconBenchmark {
             m.gpuMs = Double.parseDouble(kv.get("gpu_ms"));
             m.buildMs = Double.parseDouble(kv.get("build_ms"));
             m.calls = Integer.parseInt(kv.get("calls"));
+            if (kv.containsKey("shadow_ms")) {
+                m.shadowMs = Double.parseDouble(kv.get("shadow_ms"));
+                m.divergent = Long.parseLong(kv.get("divergent"));
+            }
             return m;
         }
 
@@ -210,6 +219,10 @@ public final class AppleSiliconBenchmark {
                 if (second.gpuMs > 0) {
                     first.gpuMs = first.gpuMs > 0 ? Math.min(first.gpuMs, second.gpuMs) : second.gpuMs;
                 }
+                if (second.shadowMs >= 0) {
+                    first.shadowMs = Math.min(first.shadowMs, second.shadowMs);
+                }
+                first.divergent += second.divergent;
                 first.calls += second.calls;
             }
             return first;
@@ -251,6 +264,7 @@ public final class AppleSiliconBenchmark {
         try {
             workers.put("pytorch", new Worker("pytorch"));
             workers.put("metal", new Worker("metal"));
+            workers.put("shadow", new Worker("shadow"));
             metalStatus = workers.get("metal").status;
             System.out.println("Chip: " + chip.describe());
             System.out.println("Metal engine: " + metalStatus);
@@ -269,10 +283,10 @@ public final class AppleSiliconBenchmark {
                 for (int i = 0; i < order.size(); ++i) {
                     Case c = order.get(i);
                     for (String device : devices(c)) {
-                        // Which engine goes first alternates by case, and flips in the second pass.
-                        boolean pytorchFirst = (cases.indexOf(c) + pass) % 2 == 0;
-                        for (int turn = 0; turn < 2; ++turn) {
-                            String engine = (turn == 0) == pytorchFirst ? "pytorch" : "metal";
+                        List<String> engines = engines(c, device);
+                        // Which engine goes first rotates by case, and shifts in the second pass.
+                        Collections.rotate(engines, cases.indexOf(c) + pass);
+                        for (String engine : engines) {
                             String why = skip(engine, device, c, chip, cpuRate, cpuMaxSeconds);
                             Measurement m;
                             if (why != null) {
@@ -313,11 +327,12 @@ public final class AppleSiliconBenchmark {
         }
     }
 
-    // Why a measurement is not even tried: PyTorch's CPU SDPA where it would take too long, PyTorch's MPS SDPA
-    // where its math kernel's attention weights (B x Hq x Lq x Lk floats) would not fit comfortably in memory.
+    // Why a measurement is not even tried: PyTorch's CPU SDPA (shadow mode runs it too) where it would take too
+    // long, PyTorch's MPS SDPA where its math kernel's attention weights (B x Hq x Lq x Lk floats) would not fit
+    // comfortably in memory.
     private static String skip(
             String engine, String device, Case c, AppleChip chip, Map<String, double[]> cpuRate, double cpuMaxSeconds) {
-        if (!"pytorch".equals(engine)) {
+        if ("metal".equals(engine)) {
             return null;
         }
         if ("cpu".equals(device)) {
@@ -335,6 +350,15 @@ public final class AppleSiliconBenchmark {
 
     static String key(String engine, String device, Case c) {
         return engine + "|" + device + "|" + c.spec();
+    }
+
+    // Shadow mode checks calls on CPU tensors; the threshold cases are about small calls, not checks.
+    static List<String> engines(Case c, String device) {
+        List<String> engines = new ArrayList<>(List.of("pytorch", "metal"));
+        if ("cpu".equals(device) && !"threshold".equals(c.group)) {
+            engines.add("shadow");
+        }
+        return engines;
     }
 
     static List<String> devices(Case c) {
@@ -404,6 +428,7 @@ public final class AppleSiliconBenchmark {
                 args.add("-Dai.djl.metal.sdpa=native");
                 args.add("-Dai.djl.metal.backend=metal");
                 args.add("-Dai.djl.metal.cpu_min_flops=0");
+                args.add("-Dai.djl.metal.shadow=" + ("shadow".equals(engine) ? "1" : "0"));
             }
             args.add(AppleSiliconBenchmark.class.getName());
             args.add("--worker");
@@ -484,14 +509,27 @@ public final class AppleSiliconBenchmark {
                     && delta.getNativeCalls(Backend.METAL) != calls) {
                 return "error not every call ran on Metal: " + delta;
             }
+            String shadow = "";
+            if (Double.parseDouble(System.getProperty("ai.djl.metal.shadow", "0")) > 0 && device.equals(Device.cpu())) {
+                if (delta.getShadowCalls() != calls) {
+                    return "error shadow mode did not check every call: " + delta;
+                }
+                shadow =
+                        String.format(
+                                Locale.ROOT,
+                                " shadow_ms=%.5f divergent=%d",
+                                delta.getShadowTime().toNanos() / 1e6 / calls,
+                                delta.getShadowDivergences());
+            }
             return String.format(
                     Locale.ROOT,
-                    "ok first_ms=%.4f ms=%.5f gpu_ms=%.5f build_ms=%.3f calls=%d",
+                    "ok first_ms=%.4f ms=%.5f gpu_ms=%.5f build_ms=%.3f calls=%d%s",
                     firstNanos / 1e6,
                     groups[GROUPS / 2] / 1e6,
                     gpuMs,
                     buildMs,
-                    calls);
+                    calls,
+                    shadow);
         }
     }
 

@@ -143,6 +143,31 @@ final class AppleSiliconReport {
                         : "Metal was not faster over the measured range, or the range ended slower",
                 SdpaRouter.CPU_MIN_FLOPS_PROPERTY));
 
+        md.append("## Shadow mode (CPU tensors)\n\n");
+        md.append("What `ai.djl.metal.shadow=1` adds: every call also runs on PyTorch and the results are compared."
+                + " \"Checks\" is the time the engine counted in them (`SdpaStats.getShadowTime()`).\n\n");
+        md.append("| Case | Metal CPU ms | with shadow ms | shadow / Metal | checks ms per call | PyTorch CPU ms |"
+                + " divergent calls |\n|---|---|---|---|---|---|---|\n");
+        for (Case c : cases) {
+            Measurement s = results.get(AppleSiliconBenchmark.key("shadow", "cpu", c));
+            if (s == null) {
+                continue;
+            }
+            Measurement m = results.get(AppleSiliconBenchmark.key("metal", "cpu", c));
+            Measurement p = results.get(AppleSiliconBenchmark.key("pytorch", "cpu", c));
+            md.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %s | %s | %s | %s | %s | %s |%n",
+                    c.describe(),
+                    ms(m),
+                    ms(s),
+                    ok(m) && ok(s) ? String.format(Locale.ROOT, "%.2f", s.ms / m.ms) : "—",
+                    ok(s) ? String.format(Locale.ROOT, "%.3f", s.shadowMs) : "—",
+                    ms(p),
+                    ok(s) ? Long.toString(s.divergent) : "—"));
+        }
+        md.append('\n');
+
         md.append("## Calls that did not run\n\n");
         // Grouped by message (first sentence): one missing MPS device fails every MPS call alike.
         Map<String, List<String>> byError = new LinkedHashMap<>();
@@ -212,6 +237,10 @@ final class AppleSiliconReport {
                 row.put("gpu_ms", m.gpuMs > 0 ? m.gpuMs : null);
                 row.put("kernel_build_ms", m.buildMs);
                 row.put("timed_calls", m.calls);
+                if (m.shadowMs >= 0) {
+                    row.put("shadow_check_ms", m.shadowMs);
+                    row.put("shadow_divergences", m.divergent);
+                }
             }
             rows.add(row);
         }

@@ -7,6 +7,7 @@ import ai.djl.Device;
 import ai.djl.ModelException;
 import ai.djl.engine.Engine;
 import ai.djl.inference.Predictor;
+import ai.djl.metal.sdpa.SdpaStats;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -42,7 +43,9 @@ import java.util.Locale;
  * <p>Workloads: (a) one SDPA call, B=1, H=8, L=128, D=64, float32 (a TorchScript module with the single
  * call); (b) one forward of a transformer (default {@code bert_padded}, ids and mask {@code [2, 16]});
  * (c) 32 chained SDPA calls on tiny inputs, whose difference per call is the cost of routing one call
- * (a shared machine's noise is far larger than that cost in (a) and (b), so (c) measures it directly).
+ * (a shared machine's noise is far larger than that cost in (a) and (b), so (c) measures it directly);
+ * (d) shadow mode's cost: (a)'s call running natively (on a Mac the Metal backend, elsewhere the simulator),
+ * Metal engine with {@code ai.djl.metal.shadow=1} against the same with 0.
  *
  * <p>Arguments: the transformer {@code .pt}, then optionally {@code rounds=N} (default 60) and {@code
  * seconds=S}, the length of one burst (default 0.25).
@@ -78,10 +81,13 @@ public final class SdpaBenchmark {
             }
         }
         Path dir = Files.createTempDirectory("sdpa-benchmark");
+        String sdpa = writeSdpaModule(dir).toString();
+        String backend = System.getProperty("os.name").startsWith("Mac") ? "metal" : "simulator";
         String[][] workloads = {
-            {"(a) SDPA B=1 H=8 L=128 D=64 f32", "sdpa", writeSdpaModule(dir).toString()},
+            {"(a) SDPA B=1 H=8 L=128 D=64 f32", "sdpa", sdpa},
             {"(b) transformer forward " + Path.of(args[0]).getFileName(), "model", args[0]},
-            {"(c) 32 chained tiny SDPA calls (per call)", "tiny", writeChainModule(dir).toString()}
+            {"(c) 32 chained tiny SDPA calls (per call)", "tiny", writeChainModule(dir).toString()},
+            {"(d) (a) on the " + backend + ", shadow mode", "shadow", sdpa}
         };
         System.out.printf(
                 Locale.ROOT,
@@ -90,8 +96,13 @@ public final class SdpaBenchmark {
                 seconds,
                 Runtime.getRuntime().availableProcessors());
         for (String[] w : workloads) {
-            try (Worker plain = new Worker("PyTorch", w[1], w[2]);
-                    Worker metal = new Worker("Metal", w[1], w[2])) {
+            boolean shadow = "shadow".equals(w[1]);
+            // (d) compares the Metal engine with itself: native calls without, then with, shadow mode.
+            List<String> native0 = List.of("-Dai.djl.metal.backend=" + backend, "-Dai.djl.metal.cpu_min_flops=0");
+            List<String> native1 = new ArrayList<>(native0);
+            native1.add("-Dai.djl.metal.shadow=1");
+            try (Worker plain = shadow ? new Worker("Metal", w[1], w[2], native0) : new Worker("PyTorch", w[1], w[2], List.of());
+                    Worker metal = new Worker("Metal", w[1], w[2], shadow ? native1 : List.of())) {
                 // Calibrate the burst size on the plain engine, then warm both up.
                 long perBurst = Math.max(1, (long) (seconds * 1e9 / plain.run(50)));
                 plain.run(perBurst * 4);
@@ -99,6 +110,7 @@ public final class SdpaBenchmark {
                 List<Double> p = new ArrayList<>();
                 List<Double> m = new ArrayList<>();
                 List<Double> ratios = new ArrayList<>();
+                List<Double> checks = new ArrayList<>();
                 for (int r = 0; r < rounds; ++r) {
                     double a;
                     double b;
@@ -111,6 +123,7 @@ public final class SdpaBenchmark {
                     }
                     p.add(a);
                     m.add(b);
+                    checks.add(metal.shadowNanos);
                     ratios.add(b / a);
                 }
                 double scale = "tiny".equals(w[1]) ? CHAIN : 1;
@@ -119,16 +132,25 @@ public final class SdpaBenchmark {
                 double[] q = quartiles(ratios);
                 System.out.printf(
                         Locale.ROOT,
-                        "%-42s PyTorch %8.1f us  Metal %8.1f us (%+.1f us)  ratio %.4f (quartiles"
+                        "%-42s %s %8.1f us  %s %8.1f us (%+.1f us)  ratio %.4f (quartiles"
                                 + " %.4f..%.4f), overhead %+.2f%%%n",
                         w[0],
+                        shadow ? "shadow off" : "PyTorch",
                         quartiles(p)[1] / 1e3,
+                        shadow ? "shadow on" : "Metal",
                         quartiles(m)[1] / 1e3,
                         (quartiles(m)[1] - quartiles(p)[1]) / 1e3,
                         q[1],
                         q[0],
                         q[2],
                         (q[1] - 1) * 100);
+                if (shadow) {
+                    System.out.printf(
+                            Locale.ROOT,
+                            "%-42s the checks took %.1f us per call (SdpaStats.getShadowTime)%n",
+                            "",
+                            quartiles(checks)[1] / 1e3);
+                }
             }
         }
     }
@@ -160,24 +182,25 @@ public final class SdpaBenchmark {
     private static final class Worker implements AutoCloseable {
         private final ChildJvm child;
 
-        Worker(String engine, String kind, String model) throws IOException {
-            child =
-                    new ChildJvm(
-                            List.of(
-                                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                                    "-Dorg.slf4j.simpleLogger.log.ai.djl.metal.sdpa=error",
-                                    // One intra-op thread: an idle child's spinning OpenMP pool would
-                                    // otherwise steal the cores from the other child's burst.
-                                    "-Dai.djl.pytorch.num_threads=1",
-                                    SdpaBenchmark.class.getName(),
-                                    "--worker",
-                                    engine,
-                                    kind,
-                                    model));
+        Worker(String engine, String kind, String model, List<String> settings) throws IOException {
+            List<String> args = new ArrayList<>();
+            args.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+            args.add("-Dorg.slf4j.simpleLogger.log.ai.djl.metal.sdpa=error");
+            // One intra-op thread: an idle child's spinning OpenMP pool would otherwise steal the cores from the
+            // other child's burst.
+            args.add("-Dai.djl.pytorch.num_threads=1");
+            args.addAll(settings);
+            args.addAll(List.of(SdpaBenchmark.class.getName(), "--worker", engine, kind, model));
+            child = new ChildJvm(args);
         }
 
+        /** Nanoseconds of shadow checks per call in the last burst (from the stats). */
+        double shadowNanos;
+
         double run(long calls) throws IOException {
-            return Double.parseDouble(child.request(Long.toString(calls), 600));
+            String[] reply = child.request(Long.toString(calls), 600).split(" ");
+            shadowNanos = Double.parseDouble(reply[1]);
+            return Double.parseDouble(reply[0]);
         }
 
         @Override
@@ -204,17 +227,23 @@ public final class SdpaBenchmark {
             NDList inputs =
                     "model".equals(kind)
                             ? modelInputs(manager)
-                            : sdpaInputs(manager, "sdpa".equals(kind) ? new Shape(1, 8, 128, 64) : new Shape(1, 1, 4, 8));
+                            : sdpaInputs(manager, "tiny".equals(kind) ? new Shape(1, 1, 4, 8) : new Shape(1, 8, 128, 64));
             // CPU time of this thread (all the work, with one intra-op thread): time the machine gives to
             // other tenants does not count.
             ThreadMXBean threads = ManagementFactory.getThreadMXBean();
             for (String line; (line = commands.readLine()) != null; ) {
                 long calls = Long.parseLong(line.trim());
+                SdpaStats before = SdpaStats.snapshot();
                 long t0 = threads.getCurrentThreadCpuTime();
                 for (long i = 0; i < calls; ++i) {
                     predictor.predict(inputs).close();
                 }
-                System.out.println(ChildJvm.REPLY + (threads.getCurrentThreadCpuTime() - t0) / (double) calls);
+                double nanos = (threads.getCurrentThreadCpuTime() - t0) / (double) calls;
+                SdpaStats burst = SdpaStats.snapshot().since(before);
+                if ("shadow".equals(kind) && burst.getNativeCalls() != calls) {
+                    throw new IllegalStateException("(d) needs every call to run natively: " + burst);
+                }
+                System.out.println(ChildJvm.REPLY + nanos + " " + burst.getShadowTime().toNanos() / (double) calls);
                 System.out.flush();
             }
         }

@@ -59,7 +59,7 @@ public class AppleSiliconBenchmarkTest {
         Assert.assertNotNull(report, "no report in " + out + ":\n" + log);
         String md = Files.readString(report);
         for (String section :
-                new String[] {"## Prefill", "## Decode", "## Small-call threshold", "## Data", "Quick run"}) {
+                new String[] {"## Prefill", "## Decode", "## Small-call threshold", "## Shadow mode", "## Data", "Quick run"}) {
             Assert.assertTrue(md.contains(section), "report lacks " + section + ":\n" + md);
         }
         String json = md.substring(md.indexOf("```json\n") + 8, md.lastIndexOf("\n```"));
@@ -81,10 +81,18 @@ public class AppleSiliconBenchmarkTest {
                 // Every call through the Metal backend's own command buffers, timed by their timestamps.
                 Assert.assertTrue(r.has("gpu_ms") && r.get("gpu_ms").getAsDouble() > 0, r.toString());
             }
+            if ("shadow cpu".equals(path)) {
+                // Every call checked, none divergent; the checks take part of each call's time.
+                double check = r.get("shadow_check_ms").getAsDouble();
+                Assert.assertTrue(check > 0 && check < r.get("ms").getAsDouble(), r.toString());
+                Assert.assertEquals(r.get("shadow_divergences").getAsLong(), 0L, r.toString());
+            } else {
+                Assert.assertFalse(r.has("shadow_check_ms"), r.toString());
+            }
             measured.merge(path, 1, Integer::sum);
         }
-        // Quick mode: 6 cases on CPU tensors, 4 of them on MPS tensors too.
-        Map<String, Integer> expected = new HashMap<>(Map.of("metal cpu", 6, "pytorch cpu", 6));
+        // Quick mode: 6 cases on CPU tensors (4 of them shadowed), 4 of them on MPS tensors too.
+        Map<String, Integer> expected = new HashMap<>(Map.of("metal cpu", 6, "pytorch cpu", 6, "shadow cpu", 4));
         if (AppleGpu.isMac()) {
             expected.put("metal mps", 4);
             expected.put("pytorch mps", 4);

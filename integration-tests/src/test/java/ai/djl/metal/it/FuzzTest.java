@@ -3,7 +3,9 @@
  */
 package ai.djl.metal.it;
 
+import ai.djl.engine.EngineException;
 import ai.djl.metal.it.util.ModelRun;
+import ai.djl.metal.it.util.Npy;
 import ai.djl.metal.it.util.PlainPyTorch;
 import ai.djl.metal.it.util.RandomInputs;
 import ai.djl.metal.it.util.SdpaModule;
@@ -12,6 +14,8 @@ import ai.djl.metal.it.util.SdpaModule.Mask;
 import ai.djl.metal.it.util.Tolerance;
 import ai.djl.metal.it.util.Workspace;
 import ai.djl.metal.sdpa.SdpaStats;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 
 import org.testng.Assert;
 import org.testng.annotations.Test;
@@ -20,19 +24,18 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 
 /**
  * Seeded generated SDPA calls, valid and invalid (ranks, sizes including empty ones, dtypes, masks of every
  * kind and broadcast, causal, scales including NaN and infinity, dropout including NaN, GQA that divides or
- * not, transposed views, KV-cache slices, NaN and infinities in the values), as TorchScript modules through
- * {@code Criteria} with engine "Metal", against plain PyTorch in a child JVM: where PyTorch fails, ours fails
- * too (an error, never a crash; and a NaN dropout_p, which PyTorch ignores, is rejected); where it succeeds,
+ * not, transposed views, KV-cache slices, NaN and infinities in the values), each made twice, as a TorchScript
+ * module through {@code Criteria} with engine "Metal" and through the Java {@code Attention} API, against
+ * plain PyTorch in a child JVM: where PyTorch fails, ours fails too (DJL's EngineException, never a crash or
+ * another exception; and a NaN dropout_p, which PyTorch ignores, is rejected); where it succeeds,
  * ours is bitwise its result (no native backend in the default JVM, so every call falls back), or, in the
  * simulator JVM, a call that ran natively is within the dtype's tolerance of PyTorch's float64 answer. {@code
  * djl.metal.fuzz.cases} calls (60 in CI, 1000 with {@code -Pfuzz}; half on the simulator), drawn from {@code
@@ -57,6 +60,83 @@ public class FuzzTest {
             }
         }
         return null;
+    }
+
+    /** One path's answer to a call: its float64 result (and strides, from TorchScript) or its error. */
+    private static final class Answer {
+        final Npy.Data result;
+        final Npy.Data strides;
+        final String error;
+        final SdpaStats routed;
+
+        Answer(ModelRun.Result run, SdpaStats routed) {
+            this.result = run.error == null ? run.outputs.get(0) : null;
+            this.strides = run.error == null ? run.outputs.get(1) : null;
+            this.error = run.error;
+            this.routed = routed;
+        }
+
+        Answer(Npy.Data result, String error, SdpaStats routed) {
+            this.result = result;
+            this.strides = null;
+            this.error = error;
+            this.routed = routed;
+        }
+
+        /** Makes the call through the Java API; an exception other than DJL's EngineException fails. */
+        static Answer ofApi(SdpaModule m, NDManager manager, List<Path> inputs, String what) throws IOException {
+            SdpaStats before = SdpaStats.snapshot();
+            try (NDManager call = manager.newSubManager()) {
+                NDArray out = m.callApi(call, inputs);
+                Npy.Data result = new Npy.Data(out.getDataType(), out.getShape(), out.toByteBuffer());
+                return new Answer(result, null, SdpaStats.snapshot().since(before));
+            } catch (EngineException e) {
+                return new Answer(null, String.valueOf(e.getMessage()), SdpaStats.snapshot().since(before));
+            } catch (RuntimeException e) {
+                throw new AssertionError(what + " (Java API): " + e, e);
+            }
+        }
+    }
+
+    /**
+     * Checks one path's answer against plain PyTorch's: an error where PyTorch fails (and for a NaN dropout_p,
+     * which PyTorch ignores); otherwise one routed call, bitwise PyTorch's result if it fell back, within the
+     * dtype's tolerance (see {@link #nativeMismatch}) if it ran natively. Returns whether it ran natively.
+     */
+    private static boolean check(
+            Answer actual, ModelRun.Result expected, ModelRun.Result ref64, SdpaModule m, String what) {
+        if (Double.isNaN(m.dropoutP)) {
+            Assert.assertNotNull(actual.error, what);
+            Assert.assertTrue(
+                    actual.error.contains("dropout probability has to be between 0 and 1, but got nan"),
+                    what + ": " + actual.error);
+            return false;
+        }
+        if (expected.error != null) {
+            Assert.assertNotNull(actual.error, what + ": PyTorch fails (" + expected.error + "), ours did not");
+            return false;
+        }
+        Assert.assertNull(actual.error, what);
+        Assert.assertEquals(actual.routed.getTotalCalls(), 1, what + ": " + actual.routed);
+        if (actual.routed.getNativeCalls() == 0) {
+            Assert.assertNull(actual.result.bitwiseDifference(expected.outputs.get(0)), what);
+            if (actual.strides != null) {
+                Assert.assertNull(actual.strides.bitwiseDifference(expected.outputs.get(1)), what + ": strides");
+            }
+            return false;
+        }
+        Assert.assertNull(ref64.error, what + ": float64 reference");
+        String wrong =
+                nativeMismatch(
+                        actual.result.toDoubles(),
+                        expected.outputs.get(0).toDoubles(),
+                        ref64.outputs.get(0).toDoubles(),
+                        Tolerance.of(m.dtype));
+        Assert.assertNull(wrong, what + ": native");
+        if (actual.strides != null) {
+            Assert.assertEquals(actual.strides.toDoubles(), expected.outputs.get(1).toDoubles(), what + ": strides");
+        }
+        return true;
     }
 
     private static long pick(Random r, long... values) {
@@ -86,9 +166,7 @@ public class FuzzTest {
         Map<String, ModelRun.Request> requests = new LinkedHashMap<>();
         Map<String, String> described = new LinkedHashMap<>();
         Map<String, ModelRun.Request> references = new LinkedHashMap<>();
-        Map<String, String> dtypes = new LinkedHashMap<>();
-        // Calls the engine rejects on purpose where PyTorch runs: a NaN dropout_p (PyTorch skips dropout).
-        Set<String> nanDropout = new HashSet<>();
+        Map<String, SdpaModule> modules = new LinkedHashMap<>();
         for (int i = 0; i < count; ++i) {
             SdpaModule m = new SdpaModule("fuzz" + i);
             StringBuilder d = new StringBuilder();
@@ -172,13 +250,10 @@ public class FuzzTest {
                     + " layout=" + m.layout + " mask=" + m.mask + " causal=" + m.causal + " scale=" + m.scale
                     + " dropout=" + m.dropoutP);
             requests.put(m.name, new ModelRun.Request(m.name, m.write(dir), inputs));
+            modules.put(m.name, m);
             described.put(m.name, d.toString());
             SdpaModule ref = m.float64Twin();
             references.put(m.name, new ModelRun.Request(ref.name, ref.write(dir), inputs));
-            dtypes.put(m.name, m.dtype);
-            if (Double.isNaN(m.dropoutP)) {
-                nanDropout.add(m.name);
-            }
         }
 
         List<ModelRun.Request> all = new ArrayList<>(requests.values());
@@ -186,49 +261,30 @@ public class FuzzTest {
         Map<String, ModelRun.Result> plain = PlainPyTorch.run(all);
         int failedOnPyTorch = 0;
         int nativeCalls = 0;
-        for (Map.Entry<String, ModelRun.Request> e : requests.entrySet()) {
-            String name = e.getKey();
-            String what = "seed " + seed + ", " + name + ": " + described.get(name);
-            ModelRun.Result expected = plain.get(name);
-            SdpaStats before = SdpaStats.snapshot();
-            ModelRun.Result actual = ModelRun.run("Metal", e.getValue());
-            SdpaStats delta = SdpaStats.snapshot().since(before);
-            if (nanDropout.contains(name)) {
-                Assert.assertNotNull(actual.error, what);
-                Assert.assertTrue(
-                        actual.error.contains("dropout probability has to be between 0 and 1, but got nan"),
-                        what + ": " + actual.error);
-                continue;
-            }
-            if (expected.error != null) {
-                ++failedOnPyTorch;
-                Assert.assertNotNull(actual.error, what + ": PyTorch fails (" + expected.error + "), ours did not");
-                continue;
-            }
-            Assert.assertNull(actual.error, what);
-            Assert.assertEquals(delta.getTotalCalls(), 1, what + ": " + delta);
-            if (delta.getNativeCalls() == 1) {
-                ++nativeCalls;
+        try (NDManager manager = NDManager.newBaseManager("Metal")) {
+            for (Map.Entry<String, ModelRun.Request> e : requests.entrySet()) {
+                String name = e.getKey();
+                String what = "seed " + seed + ", " + name + ": " + described.get(name);
+                ModelRun.Result expected = plain.get(name);
                 ModelRun.Result ref64 = plain.get(name + "_ref64");
-                Assert.assertNull(ref64.error, what + ": float64 reference");
-                String wrong =
-                        nativeMismatch(
-                                actual.outputs.get(0).toDoubles(),
-                                expected.outputs.get(0).toDoubles(),
-                                ref64.outputs.get(0).toDoubles(),
-                                Tolerance.of(dtypes.get(name)));
-                Assert.assertNull(wrong, what + ": native");
-                Assert.assertEquals(
-                        actual.outputs.get(1).toDoubles(), expected.outputs.get(1).toDoubles(), what + ": strides");
-                continue;
-            }
-            for (int i = 0; i < expected.outputs.size(); ++i) {
-                Assert.assertNull(
-                        actual.outputs.get(i).bitwiseDifference(expected.outputs.get(i)), what + " output " + i);
+                SdpaStats before = SdpaStats.snapshot();
+                ModelRun.Result script = ModelRun.run("Metal", e.getValue());
+                Answer viaScript = new Answer(script, SdpaStats.snapshot().since(before));
+                Answer viaApi = Answer.ofApi(modules.get(name), manager, e.getValue().inputs, what);
+                for (Answer actual : new Answer[] {viaScript, viaApi}) {
+                    String where = what + " (" + (actual == viaApi ? "Java API" : "TorchScript") + ")";
+                    if (check(actual, expected, ref64, modules.get(name), where)) {
+                        ++nativeCalls;
+                    }
+                }
+                if (expected.error != null && !Double.isNaN(modules.get(name).dropoutP)) {
+                    ++failedOnPyTorch;
+                }
             }
         }
         System.err.printf(
-                "fuzz: %d calls from seed %d, %d of them invalid for PyTorch, %d native%n",
+                "fuzz: %d calls from seed %d, each through TorchScript and the Java API, %d of them invalid for PyTorch;"
+                        + " %d of the runs native%n",
                 count,
                 seed,
                 failedOnPyTorch,

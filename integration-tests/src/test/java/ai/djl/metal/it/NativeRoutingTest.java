@@ -162,6 +162,15 @@ public class NativeRoutingTest {
         SdpaModule nanScale = m("fallback_nan_scale", "float32");
         nanScale.scale = Double.NaN;
         add(nanScale, qkv(1, 2, 5, 7, 8), null, FallbackReason.SCALE);
+        // Causal with a scale of 0 or below: PyTorch's CPU kernel scales its -inf after masking (NaN rows).
+        SdpaModule causalZero = m("fallback_causal_zero_scale", "float16");
+        causalZero.causal = true;
+        causalZero.scale = 0.0;
+        add(causalZero, qkv(2, 1, 70, 45, 128), null, FallbackReason.SCALE);
+        SdpaModule causalNegative = m("fallback_causal_negative_scale", "float32");
+        causalNegative.causal = true;
+        causalNegative.scale = -0.5;
+        add(causalNegative, qkv(1, 2, 1, 45, 64), null, FallbackReason.SCALE);
         // A NaN or an infinity that the kernels read: PyTorch computes the call (its NaN, or its zeros).
         addNonFinite(m("fallback_nan_in_query", "float32"), qkv(1, 2, 37, 45, 64), null, 0, 2 * 37 * 64 - 5,
                 Float.NaN);

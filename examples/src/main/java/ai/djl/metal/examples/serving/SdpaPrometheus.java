@@ -43,6 +43,9 @@ final class SdpaPrometheus {
         sb.append("# HELP sdpa_shadow_divergences_total Checked calls outside the dtype's tolerance.\n");
         sb.append("# TYPE sdpa_shadow_divergences_total counter\n");
         line(sb, "sdpa_shadow_divergences_total", s.getShadowDivergences());
+        sb.append("# HELP sdpa_shadow_seconds_total Time the shadow checks took (PyTorch's run, the comparison).\n");
+        sb.append("# TYPE sdpa_shadow_seconds_total counter\n");
+        sb.append("sdpa_shadow_seconds_total ").append(s.getShadowTime().toNanos() / 1e9).append('\n');
         sb.append("# HELP sdpa_shadow_max_error Largest relative error shadow mode saw, by dtype.\n");
         sb.append("# TYPE sdpa_shadow_max_error gauge\n");
         for (FloatType t : new FloatType[] {FloatType.FLOAT32, FloatType.FLOAT16, FloatType.BFLOAT16}) {

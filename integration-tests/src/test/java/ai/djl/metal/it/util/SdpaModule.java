@@ -4,6 +4,12 @@
 package ai.djl.metal.it.util;
 
 import ai.djl.metal.examples.TorchScriptFile;
+import ai.djl.metal.sdpa.Attention;
+import ai.djl.metal.sdpa.AttentionOptions;
+import ai.djl.metal.sdpa.FloatType;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -15,7 +21,8 @@ import java.util.Locale;
  * One {@code scaled_dot_product_attention} call as a TorchScript module: float32 inputs are cast to the
  * call's dtype and laid out as the case asks (transposed views, sliced KV caches, strided last dims)
  * inside the module, so bfloat16 never crosses DJL's Java API. The module returns the result widened to
- * float64 (exact for every input dtype) and the result's strides.
+ * float64 (exact for every input dtype) and the result's strides. {@link #callApi} makes the same call
+ * through the Java {@code Attention} API.
  */
 public final class SdpaModule {
 
@@ -221,5 +228,51 @@ public final class SdpaModule {
         body.add("return (torch.to(out, 7), torch.tensor(torch.stride(out)))");
         String params = "q: Tensor, k: Tensor, v: Tensor" + (mask == Mask.NONE ? "" : ", mask: Tensor");
         return TorchScriptFile.write(dir.resolve(name + ".pt"), params, "Tuple[Tensor, Tensor]", body);
+    }
+
+    private NDArray toCallType(NDArray a) {
+        return FloatType.valueOf(dtype.toUpperCase(Locale.ROOT)).cast(a);
+    }
+
+    private NDArray laidOut(NDArray a, boolean keyOrValue) {
+        switch (layout) {
+            case TRANSPOSED:
+                return a.transpose(0, 2, 1, 3);
+            case KV_CACHE_SLICE:
+                return keyOrValue ? a.get(new NDIndex("..., 0:{}, :", lenK)) : a;
+            case STRIDED_LAST_DIM:
+                return a.get(new NDIndex("..., ::2"));
+            default:
+                return a;
+        }
+    }
+
+    /**
+     * Makes this call through the Java API ({@link Attention#scaledDotProductAttention}) on the inputs
+     * {@link #randomInputs} wrote, cast and laid out as {@link #write} does in TorchScript.
+     *
+     * @param manager the manager of the inputs and the result
+     * @param inputs q, k, v and the mask if any, as {@link #randomInputs} returned them
+     * @return the result widened to float64
+     * @throws IOException if an input cannot be read
+     * @throws ai.djl.engine.EngineException with PyTorch's message if the call is invalid
+     */
+    public NDArray callApi(NDManager manager, List<Path> inputs) throws IOException {
+        if (float64Reference || mask == Mask.SPARSE) {
+            throw new IllegalStateException(name + ": the Java API form covers calls of a dtype, dense masks");
+        }
+        NDArray q = laidOut(toCallType(Npy.read(manager, inputs.get(0))), false);
+        NDArray k = laidOut(toCallType(Npy.read(manager, inputs.get(1))), true);
+        NDArray v = laidOut(toCallType(Npy.read(manager, inputs.get(2))), true);
+        AttentionOptions.Builder options =
+                AttentionOptions.builder().optDropoutP(dropoutP).optCausal(causal).optEnableGqa(enableGqa);
+        if (mask != Mask.NONE) {
+            NDArray m = Npy.read(manager, inputs.get(3));
+            options.optAttnMask(mask == Mask.SAME_DTYPE ? toCallType(m) : m);
+        }
+        if (scale != null) {
+            options.optScale(scale);
+        }
+        return FloatType.FLOAT64.cast(Attention.scaledDotProductAttention(q, k, v, options.build()));
     }
 }
