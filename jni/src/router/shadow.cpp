@@ -60,7 +60,7 @@ double relative_error(const double* a, const double* b, int64_t n) {
       if (!same) return INFINITY;
       continue;
     }
-    // Divides only where the error may grow: the check's cost is mostly this loop.
+    // Divides only where the error may grow.
     const double difference = std::fabs(x - y), scale = 1.0 + std::fabs(y);
     if (difference > worst * scale) worst = difference / scale;
   }

@@ -236,8 +236,8 @@ public final class AppleSiliconBenchmark {
      * @throws Exception if a worker fails
      */
     public static void main(String[] args) throws Exception {
-        if (args.length > 0 && "--worker".equals(args[0])) {
-            worker();
+        if (args.length > 1 && "--worker".equals(args[0])) {
+            worker("shadow".equals(args[1]));
             return;
         }
         Map<String, String> options = new HashMap<>();
@@ -432,6 +432,7 @@ public final class AppleSiliconBenchmark {
             }
             args.add(AppleSiliconBenchmark.class.getName());
             args.add("--worker");
+            args.add(engine);
             child = new ChildJvm(args);
             status = child.reply("the " + engine + " worker's start", 300);
         }
@@ -448,7 +449,7 @@ public final class AppleSiliconBenchmark {
         }
     }
 
-    private static void worker() throws IOException {
+    private static void worker(boolean shadowed) throws IOException {
         String status;
         try {
             status = SdpaRouter.status();
@@ -462,7 +463,7 @@ public final class AppleSiliconBenchmark {
             String[] parts = line.trim().split(" ");
             String result;
             try {
-                result = measure(Case.parse(parts[0]), parts[1], Long.parseLong(parts[2]));
+                result = measure(Case.parse(parts[0]), parts[1], Long.parseLong(parts[2]), shadowed);
             } catch (Throwable e) {
                 result = "error " + e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).replace('\n', ' ');
             }
@@ -471,7 +472,7 @@ public final class AppleSiliconBenchmark {
         }
     }
 
-    private static String measure(Case c, String deviceName, long budgetMs) {
+    private static String measure(Case c, String deviceName, long budgetMs, boolean shadowed) {
         Device device = "mps".equals(deviceName) ? Device.of("mps", 0) : Device.cpu();
         try (NDManager manager = NDManager.newBaseManager(device, "Metal")) {
             NDArray[] inputs = inputs(manager, c, device);
@@ -510,7 +511,7 @@ public final class AppleSiliconBenchmark {
                 return "error not every call ran on Metal: " + delta;
             }
             String shadow = "";
-            if (Double.parseDouble(System.getProperty("ai.djl.metal.shadow", "0")) > 0 && device.equals(Device.cpu())) {
+            if (shadowed && device.equals(Device.cpu())) {
                 if (delta.getShadowCalls() != calls) {
                     return "error shadow mode did not check every call: " + delta;
                 }

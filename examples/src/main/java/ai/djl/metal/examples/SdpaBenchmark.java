@@ -95,12 +95,12 @@ public final class SdpaBenchmark {
                 rounds,
                 seconds,
                 Runtime.getRuntime().availableProcessors());
+        // (d) compares the Metal engine with itself: native calls without, then with, shadow mode.
+        List<String> native0 = List.of("-Dai.djl.metal.backend=" + backend, "-Dai.djl.metal.cpu_min_flops=0");
+        List<String> native1 = new ArrayList<>(native0);
+        native1.add("-Dai.djl.metal.shadow=1");
         for (String[] w : workloads) {
             boolean shadow = "shadow".equals(w[1]);
-            // (d) compares the Metal engine with itself: native calls without, then with, shadow mode.
-            List<String> native0 = List.of("-Dai.djl.metal.backend=" + backend, "-Dai.djl.metal.cpu_min_flops=0");
-            List<String> native1 = new ArrayList<>(native0);
-            native1.add("-Dai.djl.metal.shadow=1");
             try (Worker plain = shadow ? new Worker("Metal", w[1], w[2], native0) : new Worker("PyTorch", w[1], w[2], List.of());
                     Worker metal = new Worker("Metal", w[1], w[2], shadow ? native1 : List.of())) {
                 // Calibrate the burst size on the plain engine, then warm both up.
